@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LanwardConfig(AppConfig):
+    name = "lanward"
+    verbose_name = "lanward"

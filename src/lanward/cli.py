@@ -1,0 +1,104 @@
+"""The `lanward` command. Thin: it parses options and hands over to Django or a daemon."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def _django_setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lanward.settings")
+    import django
+
+    django.setup()
+
+
+def cmd_manage(args: list[str]) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lanward.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["lanward manage", *args])
+    return 0
+
+
+def _port(value: str) -> int:
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"port must be a number, got {value!r}") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"port must be between 1 and 65535, got {port}")
+    return port
+
+
+def cmd_serve(opts: argparse.Namespace) -> int:
+    _django_setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    if not opts.no_migrate:
+        call_command("migrate", interactive=False, verbosity=0)
+    if settings.EMAIL_BACKEND.endswith("filebased.EmailBackend"):
+        print(
+            f"lanward: no LANWARD_EMAIL_URL set; mails are written to {settings.EMAIL_FILE_PATH}",
+            file=sys.stderr,
+        )
+    print(f"lanward: serving on http://{opts.host}:{opts.port}", file=sys.stderr)
+    from gunicorn.app.base import BaseApplication
+
+    from lanward.wsgi import application
+
+    class _Server(BaseApplication):  # type: ignore[misc]
+        def load_config(self) -> None:
+            self.cfg.set("bind", f"[{opts.host}]:{opts.port}" if ":" in opts.host else f"{opts.host}:{opts.port}")
+            self.cfg.set("workers", opts.workers)
+            self.cfg.set("threads", opts.threads)
+            self.cfg.set("accesslog", "-" if opts.access_log else None)
+            self.cfg.set("timeout", 60)
+            self.cfg.set("graceful_timeout", 5)
+
+        def load(self):  # type: ignore[no-untyped-def]
+            return application
+
+    try:
+        _Server().run()
+    except SystemExit as exc:
+        if exc.code not in (0, None):
+            print(
+                f"lanward: could not serve on {opts.host}:{opts.port}; is another program "
+                "using that port? Pick another with --port.",
+                file=sys.stderr,
+            )
+        return int(exc.code or 0)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lanward", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    serve = sub.add_parser("serve", help="serve the console and portal over HTTP")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=_port, default=8000)
+    serve.add_argument("--workers", type=int, default=max(2, os.cpu_count() or 1))
+    serve.add_argument("--threads", type=int, default=4)
+    serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
+    serve.add_argument("--access-log", action="store_true")
+
+    sub.add_parser("manage", help="run a Django management command (lanward manage help)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "manage":
+        return cmd_manage(argv[1:])
+    opts = build_parser().parse_args(argv)
+    if opts.command == "serve":
+        return cmd_serve(opts)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

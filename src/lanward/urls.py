@@ -1,0 +1,18 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from lanward.accounts import views as account_views
+from lanward.api import api
+
+admin.site.site_header = "lanward administration"
+admin.site.site_title = "lanward"
+
+urlpatterns = [
+    path("", account_views.home, name="home"),
+    path("healthz", account_views.healthz, name="healthz"),
+    path("accounts/", include("allauth.urls")),
+    path("accounts/", include("lanward.accounts.urls")),
+    path("_allauth/", include("allauth.headless.urls")),
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+]
