@@ -1,0 +1,29 @@
+"""The running server answers and the signup mail reaches the test SMTP server."""
+
+import re
+
+import requests
+
+from tests.conftest import first_link, unique_email
+
+
+def csrf(session: requests.Session, url: str) -> str:
+    html = session.get(url, timeout=10).text
+    match = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    assert match, html[:500]
+    return match.group(1)
+
+
+def test_signup_sends_verification_mail(live_server_proc):
+    s = requests.Session()
+    email = unique_email("smoke")
+    url = live_server_proc.url + "/accounts/signup/"
+    r = s.post(
+        url,
+        data={"csrfmiddlewaretoken": csrf(s, url), "email": email, "password1": "correct horse battery", "password2": "correct horse battery"},
+        headers={"Referer": url},
+        timeout=30,
+    )
+    assert r.status_code == 200, r.text[:500]
+    msg = live_server_proc.mailbox.wait_for(email, "confirm")
+    assert "/accounts/confirm-email/" in first_link(msg, "confirm-email")
