@@ -133,8 +133,9 @@ def free_port() -> int:
 
 def _new_database_url(base_url: str) -> tuple[str, str]:
     """Create a fresh PostgreSQL database next to the one in DATABASE_URL."""
-    import psycopg
     from urllib.parse import urlsplit, urlunsplit
+
+    import psycopg
 
     parts = urlsplit(base_url)
     name = f"lanward_live_{uuid.uuid4().hex[:10]}"
@@ -217,7 +218,9 @@ def live_server_proc(smtp_server: tuple[str, int, Mailbox]) -> Iterator[LiveServ
             except requests.RequestException:
                 pass
             if time.monotonic() > deadline:
-                raise RuntimeError(f"lanward serve did not start: {(data_dir / 'server.log').read_text()}")
+                raise RuntimeError(
+                    f"lanward serve did not start: {(data_dir / 'server.log').read_text()}"
+                )
             time.sleep(0.3)
         yield LiveServer(url=url, data_dir=data_dir, env=env, mailbox=mailbox)
     finally:

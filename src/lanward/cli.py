@@ -51,7 +51,10 @@ def cmd_serve(opts: argparse.Namespace) -> int:
 
     class _Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
-            self.cfg.set("bind", f"[{opts.host}]:{opts.port}" if ":" in opts.host else f"{opts.host}:{opts.port}")
+            self.cfg.set(
+                "bind",
+                f"[{opts.host}]:{opts.port}" if ":" in opts.host else f"{opts.host}:{opts.port}",
+            )
             self.cfg.set("workers", opts.workers)
             self.cfg.set("threads", opts.threads)
             self.cfg.set("accesslog", "-" if opts.access_log else None)

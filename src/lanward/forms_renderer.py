@@ -1,4 +1,4 @@
-"""Every form renders as labelled <div>s with its errors right by the field (Django's div template)."""
+"""Every form renders as labelled <div>s with its errors right by the field."""
 
 from django.forms.renderers import TemplatesSetting
 

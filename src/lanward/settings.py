@@ -220,6 +220,8 @@ SMS_HTTP_TIMEOUT = float(os.environ.get("LANWARD_SMS_HTTP_TIMEOUT", "10"))
 
 # --- Accounts (django-allauth) -----------------------------------------------------------
 SITE_NAME = "lanward"
+# Host (and port) used in links of mails sent outside a web request, e.g. by jobs.
+LANWARD_PUBLIC_HOST = os.environ.get("LANWARD_PUBLIC_HOST", "127.0.0.1:8000")
 ACCOUNT_ADAPTER = "lanward.accounts.adapter.AccountAdapter"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]

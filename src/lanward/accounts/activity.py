@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -36,7 +36,7 @@ def record(
     )
 
 
-def prune(now: timezone.datetime | None = None) -> int:
+def prune(now: datetime | None = None) -> int:
     """Delete events older than the retention period. Returns how many went."""
     now = now or timezone.now()
     cutoff = now - timedelta(days=settings.LANWARD_ACTIVITY_RETENTION_DAYS)

@@ -16,9 +16,7 @@ class AccountAdapter(DefaultAccountAdapter):
         stages = super().get_login_stages()
         # allauth's TOTP stage gives way to ours when the user also has an email or SMS factor;
         # ours then offers every method the user has on one page.
-        stages = [
-            "lanward.accounts.stages.TotpOnlyStage" if s == MFA_STAGE else s for s in stages
-        ]
+        stages = ["lanward.accounts.stages.TotpOnlyStage" if s == MFA_STAGE else s for s in stages]
         index = stages.index("lanward.accounts.stages.TotpOnlyStage") + 1
         stages.insert(index, "lanward.accounts.stages.CodeFactorStage")
         return stages

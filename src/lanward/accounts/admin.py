@@ -10,7 +10,14 @@ from .models import AccountEvent, CodeFactor, LockState, User
 class LockStateInline(admin.StackedInline):
     model = LockState
     can_delete = False
-    readonly_fields = ("failures", "lockouts", "locked_until", "permanent", "last_failure_at", "last_failure_ip")
+    readonly_fields = (
+        "failures",
+        "lockouts",
+        "locked_until",
+        "permanent",
+        "last_failure_at",
+        "last_failure_ip",
+    )
     extra = 0
 
 
@@ -29,23 +36,51 @@ class AccountEventInline(admin.TabularInline):
 
 
 @admin.action(description="Unlock the selected accounts")
-def unlock_accounts(modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[User]) -> None:
-    count = sum(lockout.unlock(user, request, f"unlocked by administrator {request.user}") for user in queryset)
+def unlock_accounts(
+    modeladmin: admin.ModelAdmin, request: HttpRequest, queryset: QuerySet[User]
+) -> None:
+    count = sum(
+        lockout.unlock(user, request, f"unlocked by administrator {request.user}")
+        for user in queryset
+    )
     modeladmin.message_user(request, f"{count} locked account(s) unlocked.", messages.SUCCESS)
 
 
 @admin.register(User)
 class UserAdmin(BaseUserAdmin):
     ordering = ("email",)
-    list_display = ("email", "first_name", "last_name", "is_active", "is_staff", "locked", "date_joined")
+    list_display = (
+        "email",
+        "first_name",
+        "last_name",
+        "is_active",
+        "is_staff",
+        "locked",
+        "date_joined",
+    )
     list_filter = ("is_active", "is_staff", "lock_state__permanent")
     search_fields = ("email", "first_name", "last_name")
     actions = [unlock_accounts]
     inlines = [LockStateInline, AccountEventInline]
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        ("Profile", {"fields": ("first_name", "last_name", "country", "phone", "phone_verified", "recovery_email")}),
-        ("Permissions", {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")}),
+        (
+            "Profile",
+            {
+                "fields": (
+                    "first_name",
+                    "last_name",
+                    "country",
+                    "phone",
+                    "phone_verified",
+                    "recovery_email",
+                )
+            },
+        ),
+        (
+            "Permissions",
+            {"fields": ("is_active", "is_staff", "is_superuser", "groups", "user_permissions")},
+        ),
         ("Dates", {"fields": ("last_login", "date_joined", "merged_into")}),
     )
     add_fieldsets = ((None, {"classes": ("wide",), "fields": ("email", "password1", "password2")}),)

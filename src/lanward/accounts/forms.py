@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import phonenumbers
-from allauth.mfa.base.forms import AuthenticateForm
-from allauth.mfa.base.internal.flows import post_authentication
 from allauth.account.internal.flows.login import record_authentication
 from allauth.core import context
+from allauth.mfa.base.forms import AuthenticateForm
+from allauth.mfa.base.internal.flows import post_authentication
 from django import forms
 from django.contrib.auth import password_validation
 
@@ -115,7 +115,9 @@ class MergeSecondFactorForm(forms.Form):
 
 class DeleteAccountForm(forms.Form):
     password = forms.CharField(
-        label="Your password", strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "current-password"})
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
     confirm = forms.BooleanField(
         label="I understand that my account and its data are deleted for good.", required=True

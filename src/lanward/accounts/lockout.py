@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -65,7 +65,7 @@ def begin_attempt(user: User, request: HttpRequest | None = None) -> Attempt:
     return Attempt(allowed, number)
 
 
-def _lock(state: LockState, now: timezone.datetime) -> bool:
+def _lock(state: LockState, now: datetime) -> bool:
     state.lockouts += 1
     if state.lockouts > settings.LANWARD_LOCKOUT_MAX_TEMPORARY:
         state.permanent = True

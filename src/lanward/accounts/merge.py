@@ -56,7 +56,9 @@ def _describe_emails(source: User) -> list[str]:
 
 
 def _move_emails(source: User, target: User) -> None:
-    owned = {e.lower() for e in EmailAddress.objects.filter(user=target).values_list("email", flat=True)}
+    owned = {
+        e.lower() for e in EmailAddress.objects.filter(user=target).values_list("email", flat=True)
+    }
     for address in EmailAddress.objects.filter(user=source):
         if not address.verified or address.email.lower() in owned:
             address.delete()
@@ -94,7 +96,9 @@ def merge(target: User, source: User, request: HttpRequest | None = None) -> lis
         # Lock both rows in a fixed order so two merges of the same pair cannot interleave.
         locked = {
             u.pk: u
-            for u in User.objects.select_for_update().filter(pk__in=[target.pk, source.pk]).order_by("pk")
+            for u in User.objects.select_for_update()
+            .filter(pk__in=[target.pk, source.pk])
+            .order_by("pk")
         }
         target, source = locked[target.pk], locked[source.pk]
         check(target, source)
@@ -109,8 +113,12 @@ def merge(target: User, source: User, request: HttpRequest | None = None) -> lis
         source.set_unusable_password()  # ends every session: their auth hash no longer matches
         source.save()
         _end_sessions(source)
-        activity.record(target, AccountEvent.Kind.MERGED, request, f"merged {source_email} into this account")
-        activity.record(source, AccountEvent.Kind.MERGED_AWAY, request, f"merged into {target.email}")
+        activity.record(
+            target, AccountEvent.Kind.MERGED, request, f"merged {source_email} into this account"
+        )
+        activity.record(
+            source, AccountEvent.Kind.MERGED_AWAY, request, f"merged into {target.email}"
+        )
         transaction.on_commit(lambda: _notify(target, source_email, request))
     return moved
 

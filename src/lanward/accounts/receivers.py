@@ -57,9 +57,7 @@ def on_email_added(request: HttpRequest, user: User, email_address: Any, **kwarg
 
 
 @receiver(account_signals.email_removed)
-def on_email_removed(
-    request: HttpRequest, user: User, email_address: Any, **kwargs: Any
-) -> None:
+def on_email_removed(request: HttpRequest, user: User, email_address: Any, **kwargs: Any) -> None:
     activity.record(user, Kind.EMAIL_REMOVED, request, email_address.email)
 
 

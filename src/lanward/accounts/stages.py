@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from allauth.account.stages import LoginStage
 from allauth.core.internal.httpkit import headed_redirect_response
 from allauth.mfa.stages import AuthenticateStage
@@ -9,7 +11,7 @@ from allauth.mfa.stages import AuthenticateStage
 from .models import CodeFactor
 
 
-def has_code_factor(user: object) -> bool:
+def has_code_factor(user: Any) -> bool:
     return CodeFactor.objects.filter(user=user).exists()
 
 

@@ -100,18 +100,32 @@ def phone(request: HttpRequest) -> HttpResponse:
     pending = request.session.get("phone_pending")
     if request.method == "POST" and "code" in request.POST and pending:
         code_form = CodeForm(request.POST)
-        if code_form.is_valid() and OneTimeCode.consume(user, "phone", code_form.cleaned_data["code"]):
+        if code_form.is_valid() and OneTimeCode.consume(
+            user, "phone", code_form.cleaned_data["code"]
+        ):
             old = user.phone
             user.phone = pending
             user.phone_verified = True
             user.save(update_fields=["phone", "phone_verified"])
             del request.session["phone_pending"]
-            activity.record(user, Kind.PHONE_CHANGED, request, f"{mask_phone(old) or 'none'} -> {mask_phone(pending)}")
+            activity.record(
+                user,
+                Kind.PHONE_CHANGED,
+                request,
+                f"{mask_phone(old) or 'none'} -> {mask_phone(pending)}",
+            )
             messages.success(request, "Your phone number is verified.")
             return redirect("accounts:security")
         if code_form.is_valid():
-            code_form.add_error("code", "That code is wrong or has expired. Check the text message or send a new code.")
-        return render(request, "accounts/phone.html", {"form": PhoneForm(), "code_form": code_form, "pending": pending})
+            code_form.add_error(
+                "code",
+                "That code is wrong or has expired. Check the text message or send a new code.",
+            )
+        return render(
+            request,
+            "accounts/phone.html",
+            {"form": PhoneForm(), "code_form": code_form, "pending": pending},
+        )
     form = PhoneForm(request.POST or None, country=str(user.country or ""))
     if request.method == "POST" and form.is_valid():
         number = form.cleaned_data["phone"]
@@ -160,7 +174,9 @@ def code_factor(request: HttpRequest, method: str) -> HttpResponse:
             messages.success(request, f"{label} is off.")
         return redirect("accounts:security")
     if method == "sms" and not (user.phone and user.phone_verified):
-        messages.error(request, "Add and verify a mobile phone number first, then turn on SMS codes.")
+        messages.error(
+            request, "Add and verify a mobile phone number first, then turn on SMS codes."
+        )
         return redirect("accounts:phone")
     _, created = CodeFactor.objects.get_or_create(user=user, method=method)
     if created:
@@ -242,7 +258,11 @@ def export(request: HttpRequest) -> HttpResponse:
         ],
         "two_factor": {
             "authenticators": [
-                {"type": a.type, "created_at": a.created_at.isoformat(), "last_used_at": a.last_used_at.isoformat() if a.last_used_at else None}
+                {
+                    "type": a.type,
+                    "created_at": a.created_at.isoformat(),
+                    "last_used_at": a.last_used_at.isoformat() if a.last_used_at else None,
+                }
                 for a in Authenticator.objects.filter(user=user)
             ],
             "code_methods": list(user.code_factors.values_list("method", flat=True)),
@@ -261,7 +281,12 @@ def export(request: HttpRequest) -> HttpResponse:
     from allauth.usersessions.models import UserSession
 
     data["sessions"] = [
-        {"ip": s.ip, "user_agent": s.user_agent, "created_at": s.created_at.isoformat(), "last_seen_at": s.last_seen_at.isoformat()}
+        {
+            "ip": s.ip,
+            "user_agent": s.user_agent,
+            "created_at": s.created_at.isoformat(),
+            "last_seen_at": s.last_seen_at.isoformat(),
+        }
         for s in UserSession.objects.filter(user=user)
     ]
     activity.record(user, Kind.EXPORTED, request)
@@ -381,7 +406,9 @@ def merge_second_factor(request: HttpRequest) -> HttpResponse:
             code = form.cleaned_data["code"].strip().replace(" ", "")
             ok = OneTimeCode.consume(source, "merge", code) or any(
                 a.wrap().validate_code(code)
-                for a in Authenticator.objects.filter(user=source).exclude(type=Authenticator.Type.WEBAUTHN)
+                for a in Authenticator.objects.filter(user=source).exclude(
+                    type=Authenticator.Type.WEBAUTHN
+                )
             )
             if ok:
                 _set_merge_state(request, step="review", source=source.pk)

@@ -21,7 +21,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         if User.objects.filter(is_superuser=True).exists():
             admin = User.objects.filter(is_superuser=True).order_by("pk").first()
-            self.stdout.write(f"An administrator exists ({admin}). Sign in at http://127.0.0.1:8000/")
+            self.stdout.write(
+                f"An administrator exists ({admin}). Sign in at http://127.0.0.1:8000/"
+            )
             return
         password = opts["password"] or secrets.token_urlsafe(12)
         user = User.objects.create_superuser(opts["email"], password)
