@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from lanward.accounts import headless as account_headless
 from lanward.accounts import views as account_views
 from lanward.api import api
 
@@ -12,6 +13,7 @@ urlpatterns = [
     path("healthz", account_views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("accounts/", include("lanward.accounts.urls")),
+    *account_headless.urlpatterns(),
     path("_allauth/", include("allauth.headless.urls")),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
