@@ -90,6 +90,20 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--access-log", action="store_true")
 
     sub.add_parser("manage", help="run a Django management command (lanward manage help)")
+
+    analyze = sub.add_parser("analyze", help="run the station pipeline on a capture file")
+    analyze.add_argument("capture", help="a .pcap or .pcapng file")
+    analyze.add_argument(
+        "--json", action="store_true", help="print the result as JSON (docs/analyze-json.md)"
+    )
+    analyze.add_argument("--report", metavar="OUT.html", help="also write an HTML report")
+    analyze.add_argument("--flows", action="store_true", help="include every flow in the JSON")
+    analyze.add_argument(
+        "--home-net",
+        action="append",
+        metavar="CIDR",
+        help="a home network (repeatable); default: private ranges",
+    )
     return parser
 
 
@@ -100,6 +114,10 @@ def main(argv: list[str] | None = None) -> int:
     opts = build_parser().parse_args(argv)
     if opts.command == "serve":
         return cmd_serve(opts)
+    if opts.command == "analyze":
+        from lanward import analyze as analyze_cmd
+
+        return analyze_cmd.run(opts)
     return 2
 
 

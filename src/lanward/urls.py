@@ -1,3 +1,4 @@
+from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
@@ -7,6 +8,9 @@ from lanward.api import api
 
 admin.site.site_header = "lanward administration"
 admin.site.site_title = "lanward"
+# Staff sign in through allauth like everyone else: Django's own admin login form would check the
+# password only and skip two-factor authentication and email verification.
+admin.site.login = secure_admin_login(admin.site.login)  # type: ignore[method-assign]
 
 urlpatterns = [
     path("", account_views.home, name="home"),

@@ -1,0 +1,109 @@
+"""`lanward analyze`: the station pipeline, offline, on a capture file."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from lanward.daemons.capture import CaptureError, analyze_file
+from lanward.engine.pipeline import Engine, EngineConfig
+
+
+def _fmt_bytes(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} TB"
+
+
+def _fmt_time(ms: int) -> str:
+    return datetime.fromtimestamp(ms / 1000, UTC).strftime("%Y-%m-%d %H:%M:%S") if ms else ""
+
+
+def summary_text(result: dict[str, Any]) -> str:
+    lines = [f"{result['flows']} flows, {len(result['devices'])} devices"]
+    for d in result["devices"]:
+        what = " ".join(x for x in (d["brand"], d["model"]) if x) or d["vendor"] or "unknown maker"
+        lines.append(
+            f"  {d['mac']}  {', '.join(d['ips'][:3]) or '-':<32} {d['type']:<18} {what}"
+            + (f"  [{d['os']}]" if d["os"] else "")
+            + (f'  "{d["hostname"]}"' if d["hostname"] else "")
+        )
+    if result["usage"]:
+        lines.append("usage (top 15 by bytes):")
+        top = sorted(result["usage"], key=lambda u: -(u["bytes_up"] + u["bytes_down"]))[:15]
+        for u in top:
+            lines.append(
+                f"  {u['mac']}  {u['app']:<22} {u['category']:<16} up {_fmt_bytes(u['bytes_up']):>9}"
+                f"  down {_fmt_bytes(u['bytes_down']):>9}  active {u['active_seconds'] // 60} min"
+            )
+    for n in result.get("notices", []):
+        lines.append(f"note: {n['message']}")
+    return "\n".join(lines)
+
+
+def html_report(result: dict[str, Any], source: str) -> str:
+    from django.conf import settings
+
+    if not settings.configured:
+        settings.configure(
+            TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates"}]
+        )
+    from django.template import Context
+    from django.template import Engine as TemplateEngine
+
+    template_dir = Path(__file__).parent / "templates" / "reports"
+    engine = TemplateEngine(dirs=[str(template_dir)], autoescape=True)
+    template = engine.get_template("analyze.html")
+    usage = sorted(result["usage"], key=lambda u: -(u["bytes_up"] + u["bytes_down"]))
+    for u in usage:
+        u["up_h"], u["down_h"] = _fmt_bytes(u["bytes_up"]), _fmt_bytes(u["bytes_down"])
+    for d in result["devices"]:
+        d["first_h"], d["last_h"] = _fmt_time(d["first_seen"]), _fmt_time(d["last_seen"])
+    css = (Path(__file__).parent / "static" / "lanward" / "app.css").read_text()
+    return template.render(Context({"r": result, "usage": usage, "source": source, "css": css}))
+
+
+def run(args: Any) -> int:
+    config = EngineConfig(
+        home_nets=tuple(args.home_net) if args.home_net else EngineConfig.home_nets,
+        keep_flows=args.flows,
+    )
+    engine = Engine(config)
+    path = Path(args.capture)
+    try:
+        info = analyze_file(path, engine)
+    except CaptureError as exc:
+        print(f"lanward analyze: {exc}", file=sys.stderr)
+        return 2
+    result = engine.result()
+    result["capture"] = {
+        "file": str(path),
+        "format": info.format,
+        "link_type": info.link_name,
+        "truncated": info.truncated,
+    }
+    if info.truncated:
+        print(
+            f"lanward analyze: {path} ends in a cut-off packet; reporting the {result['flows']} flows read before it.",
+            file=sys.stderr,
+        )
+    if args.report:
+        try:
+            Path(args.report).write_text(html_report(result, str(path)), encoding="utf-8")
+        except OSError as exc:
+            print(
+                f"lanward analyze: cannot write the report to {args.report}: {exc.strerror}. Pick a writable path.",
+                file=sys.stderr,
+            )
+            return 2
+    if args.json:
+        json.dump(result, sys.stdout, indent=2, sort_keys=False)
+        sys.stdout.write("\n")
+    else:
+        print(summary_text(result))
+    return 0

@@ -1,0 +1,138 @@
+"""The engine: flows and discovery events in; devices, usage, alerts and notices out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from lanward.engine.detect import default_addons
+from lanward.engine.devices import DEFAULT_HOME_NETS, DeviceTable
+from lanward.engine.events import DhcpSeen, Flow, MdnsSeen, NameSeen, Notice, SsdpSeen
+from lanward.engine.usage import UsageMeter, app_name
+
+SCHEMA_VERSION = 1
+
+
+@dataclass
+class EngineConfig:
+    home_nets: tuple[str, ...] = DEFAULT_HOME_NETS
+    max_devices: int = 4096
+    active_threshold_bytes: int = 20_000
+    keep_flows: bool = False
+    max_kept_flows: int = 100_000
+
+
+@dataclass
+class Engine:
+    config: EngineConfig = field(default_factory=EngineConfig)
+    addons: list[Any] = field(default_factory=default_addons)
+
+    def __post_init__(self) -> None:
+        self.devices = DeviceTable(self.config.home_nets, self.config.max_devices)
+        self.usage = UsageMeter(self.config.active_threshold_bytes)
+        self.flow_count = 0
+        self.kept_flows: list[Flow] = []
+        self.alerts: list[dict[str, Any]] = []
+        self.notices: list[Notice] = []
+        for addon in self.addons:
+            self._safecall(addon, "configure", self.config)
+
+    def _safecall(self, addon: Any, hook: str, *args: Any) -> Any:
+        method = getattr(addon, hook, None)
+        if method is None:
+            return None
+        try:
+            result = method(*args)
+        except Exception as exc:  # noqa: BLE001 - rule 2: a failing detector is skipped
+            self.notices.append(
+                Notice("addon_error", f"{type(addon).__name__}.{hook} failed: {exc!r}", 0)
+            )
+            return None
+        if hook != "configure" and result:
+            self.alerts.extend(result)
+        return result
+
+    def flow(self, flow: Flow) -> None:
+        self.flow_count += 1
+        if self.config.keep_flows:
+            if len(self.kept_flows) < self.config.max_kept_flows:
+                self.kept_flows.append(flow)
+            elif len(self.kept_flows) == self.config.max_kept_flows:
+                self.notices.append(
+                    Notice(
+                        "flows_dropped",
+                        "flow list full; later flows are counted, not listed",
+                        flow.last_seen_ms,
+                    )
+                )
+                self.kept_flows.append(flow)  # one sentinel past the limit, so we warn once
+        device, direction = self.devices.observe_flow(flow)
+        if device is not None:
+            up, down = (
+                (flow.src2dst_bytes, flow.dst2src_bytes)
+                if direction == "up"
+                else (flow.dst2src_bytes, flow.src2dst_bytes)
+            )
+            self.usage.add(
+                device.mac,
+                app_name(flow.app),
+                flow.category or "Unspecified",
+                up,
+                down,
+                flow.first_seen_ms,
+                flow.last_seen_ms,
+            )
+        for addon in self.addons:
+            self._safecall(addon, "flow_end", flow)
+
+    def discovery(self, event: DhcpSeen | MdnsSeen | SsdpSeen | NameSeen) -> None:
+        self.devices.observe(event)
+        for addon in self.addons:
+            self._safecall(addon, "discovery", event)
+
+    def take_notices(self) -> list[Notice]:
+        out = self.notices + self.devices.notices
+        self.notices, self.devices.notices = [], []
+        return out
+
+    def result(self) -> dict[str, Any]:
+        devices = sorted(self.devices.devices.values(), key=lambda d: d.first_seen_ms)
+        out: dict[str, Any] = {
+            "schema": SCHEMA_VERSION,
+            "flows": self.flow_count,
+            "devices": [d.as_dict() for d in devices],
+            "usage": [r.as_dict() for r in self.usage.rows()],
+            "alerts": list(self.alerts),
+            "notices": [
+                {"kind": n.kind, "message": n.message, "time": n.ts_ms}
+                for n in self.notices + self.devices.notices
+            ],
+        }
+        if self.config.keep_flows:
+            out["flow_records"] = [
+                flow_dict(f) for f in self.kept_flows[: self.config.max_kept_flows]
+            ]
+        return out
+
+
+def flow_dict(flow: Flow) -> dict[str, Any]:
+    return {
+        "src_ip": flow.src_ip,
+        "src_port": flow.src_port,
+        "dst_ip": flow.dst_ip,
+        "dst_port": flow.dst_port,
+        "protocol": flow.protocol,
+        "src_mac": flow.src_mac,
+        "dst_mac": flow.dst_mac,
+        "first_seen": flow.first_seen_ms,
+        "last_seen": flow.last_seen_ms,
+        "packets_up": flow.src2dst_packets,
+        "bytes_up": flow.src2dst_bytes,
+        "packets_down": flow.dst2src_packets,
+        "bytes_down": flow.dst2src_bytes,
+        "app": flow.app,
+        "category": flow.category,
+        "sni": flow.sni,
+        "user_agent": flow.user_agent,
+        "ja4": flow.ja4,
+    }

@@ -1,0 +1,1 @@
+"""Recognizers: each turns one kind of observation into evidence about a device."""
