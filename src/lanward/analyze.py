@@ -92,6 +92,23 @@ def run(args: Any) -> int:
             f"lanward analyze: {path} ends in a cut-off packet; reporting the {result['flows']} flows read before it.",
             file=sys.stderr,
         )
+    if getattr(args, "store", False):
+        import os
+
+        import django
+
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lanward.settings")
+        django.setup()
+        from django.core.management import call_command
+
+        from lanward.inventory import store
+
+        call_command("migrate", interactive=False, verbosity=0)
+        saved = store.save_all(engine)
+        print(
+            f"lanward analyze: saved {saved['devices']} devices and {saved['usage_rows']} usage rows to the console.",
+            file=sys.stderr,
+        )
     if args.report:
         try:
             Path(args.report).write_text(html_report(result, str(path)), encoding="utf-8")

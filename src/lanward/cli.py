@@ -77,6 +77,46 @@ def cmd_serve(opts: argparse.Namespace) -> int:
     return 0
 
 
+def _home_nets(opts: argparse.Namespace) -> tuple[str, ...]:
+    import ipaddress
+
+    from lanward.engine.devices import DEFAULT_HOME_NETS
+
+    nets = tuple(opts.home_net or ())
+    if not nets:
+        from django.conf import settings
+
+        nets = tuple(settings.LANWARD_HOME_NETS) or DEFAULT_HOME_NETS
+    for net in nets:
+        try:
+            ipaddress.ip_network(net, strict=False)
+        except ValueError:
+            raise SystemExit(
+                f"lanward: {net!r} is not a network; write it like 192.168.1.0/24"
+            ) from None
+    return nets
+
+
+def cmd_station(opts: argparse.Namespace) -> int:
+    _django_setup()
+    from django.conf import settings
+    from django.core.management import call_command
+
+    from lanward.daemons import station
+    from lanward.engine.pipeline import EngineConfig
+
+    call_command("migrate", interactive=False, verbosity=0)
+    config = EngineConfig(
+        home_nets=_home_nets(opts), active_threshold_bytes=settings.LANWARD_ACTIVE_THRESHOLD_BYTES
+    )
+    import logging
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    return station.run(opts.interface, config, opts.flush_seconds)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lanward", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -104,6 +144,22 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="CIDR",
         help="a home network (repeatable); default: private ranges",
     )
+    analyze.add_argument(
+        "--store", action="store_true", help="also save devices and usage in the console's database"
+    )
+
+    station = sub.add_parser("station", help="the station daemon")
+    station_sub = station.add_subparsers(dest="station_command", required=True)
+    station_run = station_sub.add_parser("run", help="watch a live interface")
+    station_run.add_argument(
+        "--interface", "-i", required=True, help="the interface to watch, e.g. eth0"
+    )
+    station_run.add_argument(
+        "--home-net", action="append", metavar="CIDR", help="a home network (repeatable)"
+    )
+    station_run.add_argument(
+        "--flush-seconds", type=float, default=5.0, help="how often to write to the database"
+    )
     return parser
 
 
@@ -118,6 +174,8 @@ def main(argv: list[str] | None = None) -> int:
         from lanward import analyze as analyze_cmd
 
         return analyze_cmd.run(opts)
+    if opts.command == "station":
+        return cmd_station(opts)
     return 2
 
 

@@ -8,6 +8,9 @@ from django.urls import NoReverseMatch, reverse
 # (label, url name). Later apps (licenses, devices, usage, threats) append their entry here.
 NAVIGATION: list[tuple[str, str]] = [
     ("Overview", "home"),
+    ("Devices", "inventory:devices"),
+    ("Usage", "usage:overview"),
+    ("Members", "inventory:members"),
     ("Profile", "accounts:profile"),
     ("Security", "accounts:security"),
     ("Activity", "accounts:activity"),
@@ -21,7 +24,8 @@ def navigation(request: HttpRequest) -> dict:
             url = reverse(name)
         except NoReverseMatch:
             continue
-        entries.append({"label": label, "url": url, "active": request.path == url})
+        active = request.path == url if url == "/" else request.path.startswith(url)
+        entries.append({"label": label, "url": url, "active": active})
     import lanward
 
     return {"nav_entries": entries, "LANWARD_VERSION": lanward.__version__}

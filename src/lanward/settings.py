@@ -72,6 +72,8 @@ CSRF_TRUSTED_ORIGINS = [
 
 INSTALLED_APPS = [
     "lanward.accounts",
+    "lanward.inventory",
+    "lanward.usage",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -303,3 +305,16 @@ LOGGING = {
 }
 
 FORM_RENDERER = "lanward.forms_renderer.Renderer"
+
+# --- Station ------------------------------------------------------------------------------
+LANWARD_OFFLINE_AFTER_SECONDS = env_int("LANWARD_OFFLINE_AFTER_SECONDS", 600)
+LANWARD_HOME_NETS = tuple(
+    n.strip() for n in os.environ.get("LANWARD_HOME_NETS", "").split(",") if n.strip()
+)
+LANWARD_USAGE_HOURLY_DAYS = env_int("LANWARD_USAGE_HOURLY_DAYS", 35)
+LANWARD_USAGE_DAILY_DAYS = env_int("LANWARD_USAGE_DAILY_DAYS", 400)
+LANWARD_USAGE_MAX_ROWS = env_int("LANWARD_USAGE_MAX_ROWS", 500_000)
+LANWARD_FLOW_RETENTION_HOURS = env_int("LANWARD_FLOW_RETENTION_HOURS", 0)
+LANWARD_FLOW_MAX_ROWS = env_int("LANWARD_FLOW_MAX_ROWS", 200_000)
+LANWARD_ACTIVE_THRESHOLD_BYTES = env_int("LANWARD_ACTIVE_THRESHOLD_BYTES", 20_000)
+LANWARD_MEMBER_PICTURE_MAX_BYTES = env_int("LANWARD_MEMBER_PICTURE_MAX_BYTES", 5 * 1024 * 1024)

@@ -20,5 +20,7 @@ urlpatterns = [
     *account_headless.urlpatterns(),
     path("_allauth/", include("allauth.headless.urls")),
     path("api/v1/", api.urls),
+    path("", include("lanward.inventory.urls")),
+    path("usage/", include("lanward.usage.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -238,3 +238,23 @@ def analyze_file(
             f"{path}: the capture could not be read ({message}). Is it damaged? Capture it again."
         ) from exc
     return info
+
+
+def check_interface(name: str) -> None:
+    """Fail early, in one line, when the interface is missing or we may not capture on it."""
+    if not Path(f"/sys/class/net/{name}").exists():
+        available = (
+            ", ".join(sorted(p.name for p in Path("/sys/class/net").iterdir()))
+            if Path("/sys/class/net").exists()
+            else "?"
+        )
+        raise CaptureError(f"there is no network interface named {name!r}. Available: {available}.")
+
+
+def describe_live_error(exc: Exception, interface: str) -> str:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if "permission" in text.lower() or "operation not permitted" in text.lower():
+        return f"no permission to capture on {interface}: run as root or grant cap_net_raw."
+    if "no such device" in text.lower():
+        return f"the interface {interface} went away ({text})."
+    return text

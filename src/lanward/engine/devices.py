@@ -129,6 +129,7 @@ class DeviceTable:
         self.max_devices = max_devices
         self.devices: OrderedDict[str, Device] = OrderedDict()
         self.aliases: dict[str, str] = {}
+        self.never_link: set[str] = set()  # MACs the user split off a device
         self.new_devices: list[str] = []
         self.notices: list[Notice] = []
 
@@ -222,7 +223,12 @@ class DeviceTable:
         if not _usable_mac(event.mac):
             return
         mac = oui.normalize_mac(event.mac)
-        if mac not in self.devices and mac not in self.aliases and oui.is_locally_administered(mac):
+        if (
+            mac not in self.devices
+            and mac not in self.aliases
+            and mac not in self.never_link
+            and oui.is_locally_administered(mac)
+        ):
             self._maybe_link(mac, event)
         device = self.get(mac, event.ts_ms)
         if device is None:

@@ -52,6 +52,7 @@ class UsageMeter:
             lambda: defaultdict(float)
         )
         self.hourly: dict[tuple[str, str, int], UsageRow] = {}
+        self.reported: dict[tuple[str, str, int], tuple[int, int, int]] = {}
 
     def add(
         self,
@@ -99,18 +100,48 @@ class UsageMeter:
             out.append(row)
         return sorted(out, key=lambda r: (r.mac, -(r.bytes_up + r.bytes_down), r.app))
 
-    def drain_hours(self, before_ms: int) -> list[UsageRow]:
-        """Hourly rows for hours that ended before `before_ms`; forgets their minute detail."""
-        done = [k for k in self.hourly if k[2] + HOUR_MS <= before_ms]
+    def flush(self, now_ms: int, grace_ms: int = 5 * MINUTE_MS) -> list[UsageRow]:
+        """What changed since the last flush, per (device, app, hour), as increments.
+
+        Hours that ended more than `grace_ms` before `now_ms` are final and forgotten; the current
+        hour stays so its active minutes keep counting correctly across flushes.
+        """
         out = []
-        for mac, app, hour_ms in done:
-            row = self.hourly.pop((mac, app, hour_ms))
-            row.active_seconds = self._active_seconds((mac, app), hour_ms)
-            minutes = self.minutes.get((mac, app), {})
-            for minute in [m for m in minutes if m * MINUTE_MS < hour_ms + HOUR_MS]:
-                del minutes[minute]
-            out.append(row)
+        for key in list(self.hourly):
+            mac, app, hour_ms = key
+            row = self.hourly[key]
+            active = self._active_seconds((mac, app), hour_ms)
+            up0, down0, active0 = self.reported.get(key, (0, 0, 0))
+            delta = UsageRow(
+                mac,
+                app,
+                row.category,
+                bytes_up=row.bytes_up - up0,
+                bytes_down=row.bytes_down - down0,
+                active_seconds=active - active0,
+                hour_ms=hour_ms,
+            )
+            if delta.bytes_up or delta.bytes_down or delta.active_seconds:
+                out.append(delta)
+            if hour_ms + HOUR_MS + grace_ms <= now_ms:
+                del self.hourly[key]
+                self.reported.pop(key, None)
+                minutes = self.minutes.get((mac, app), {})
+                for minute in [m for m in minutes if m * MINUTE_MS < hour_ms + HOUR_MS]:
+                    del minutes[minute]
+                if not minutes:
+                    self.minutes.pop((mac, app), None)
+            else:
+                self.reported[key] = (row.bytes_up, row.bytes_down, active)
         return out
 
+    def drain_hours(self, before_ms: int) -> list[UsageRow]:
+        """Increments for everything so far; hours ending before `before_ms` are finished."""
+        return self.flush(before_ms, grace_ms=0)
+
     def drain_all(self) -> list[UsageRow]:
-        return self.drain_hours(2**62)
+        return self.flush(2**62, grace_ms=0)
+
+    def reset_totals(self) -> None:
+        """The station never reads lifetime totals; keep memory flat."""
+        self.totals.clear()
