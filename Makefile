@@ -29,6 +29,7 @@ install-test: $(VENV)/.installed-test
 up: install
 	$(BIN)/lanward manage migrate --noinput
 	$(BIN)/lanward manage ensure_admin
+	$(BIN)/lanward manage load_demo
 	$(BIN)/lanward serve --host $(HOST) --port $(PORT) --no-migrate
 
 lint: install-test

@@ -64,6 +64,22 @@ def cmd_serve(opts: argparse.Namespace) -> int:
         def load(self):  # type: ignore[no-untyped-def]
             return application
 
+    station_proc = None
+    if settings.LANWARD_INTERFACE:
+        import subprocess
+
+        print(f"lanward: starting the station on {settings.LANWARD_INTERFACE}", file=sys.stderr)
+        station_proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "lanward.cli",
+                "station",
+                "run",
+                "--interface",
+                settings.LANWARD_INTERFACE,
+            ]
+        )
     try:
         _Server().run()
     except SystemExit as exc:
@@ -74,6 +90,10 @@ def cmd_serve(opts: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
         return int(exc.code or 0)
+    finally:
+        if station_proc is not None:
+            station_proc.terminate()
+            station_proc.wait(timeout=10)
     return 0
 
 

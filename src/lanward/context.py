@@ -5,21 +5,24 @@ from __future__ import annotations
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
 
-# (label, url name). Later apps (licenses, devices, usage, threats) append their entry here.
-NAVIGATION: list[tuple[str, str]] = [
-    ("Overview", "home"),
-    ("Devices", "inventory:devices"),
-    ("Usage", "usage:overview"),
-    ("Members", "inventory:members"),
-    ("Profile", "accounts:profile"),
-    ("Security", "accounts:security"),
-    ("Activity", "accounts:activity"),
+# (label, url name, permission needed or ""). Later apps (licenses, threats, ...) add theirs here.
+NAVIGATION: list[tuple[str, str, str]] = [
+    ("Overview", "home", ""),
+    ("Devices", "inventory:devices", "inventory.view_device"),
+    ("Usage", "usage:overview", "inventory.view_device"),
+    ("Members", "inventory:members", "inventory.view_device"),
+    ("Profile", "accounts:profile", ""),
+    ("Security", "accounts:security", ""),
+    ("Activity", "accounts:activity", ""),
 ]
 
 
 def navigation(request: HttpRequest) -> dict:
     entries = []
-    for label, name in NAVIGATION:
+    user = getattr(request, "user", None)
+    for label, name, perm in NAVIGATION:
+        if perm and not (user is not None and user.is_authenticated and user.has_perm(perm)):
+            continue
         try:
             url = reverse(name)
         except NoReverseMatch:

@@ -308,6 +308,8 @@ FORM_RENDERER = "lanward.forms_renderer.Renderer"
 
 # --- Station ------------------------------------------------------------------------------
 LANWARD_OFFLINE_AFTER_SECONDS = env_int("LANWARD_OFFLINE_AFTER_SECONDS", 600)
+# The interface the station watches; `lanward serve` starts the station on it when set.
+LANWARD_INTERFACE = os.environ.get("LANWARD_INTERFACE", "").strip()
 LANWARD_HOME_NETS = tuple(
     n.strip() for n in os.environ.get("LANWARD_HOME_NETS", "").split(",") if n.strip()
 )

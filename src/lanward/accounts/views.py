@@ -45,15 +45,16 @@ def _user(request: HttpRequest) -> User:
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    return render(
-        request,
-        "accounts/home.html",
-        {
-            "recent": AccountEvent.objects.filter(user=user)[:5],
-            "mfa_on": is_mfa_enabled(user) or user.code_factors.exists(),
-            "email_verified": EmailAddress.objects.filter(user=user, verified=True).exists(),
-        },
-    )
+    context: dict[str, Any] = {
+        "recent": AccountEvent.objects.filter(user=user)[:5],
+        "mfa_on": is_mfa_enabled(user) or user.code_factors.exists(),
+        "email_verified": EmailAddress.objects.filter(user=user, verified=True).exists(),
+    }
+    if user.has_perm("inventory.view_device"):
+        from lanward.inventory.summary import station_summary
+
+        context["station"] = station_summary()
+    return render(request, "accounts/home.html", context)
 
 
 # --- Profile ------------------------------------------------------------------------------
