@@ -47,25 +47,33 @@ def summary_text(result: dict[str, Any]) -> str:
 
 
 def html_report(result: dict[str, Any], source: str) -> str:
+    import django
+    from django.apps import apps
     from django.conf import settings
 
     if not settings.configured:
-        settings.configure(
-            TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates"}]
-        )
+        # Standalone: no project settings, no translations (which would need the app registry).
+        settings.configure(USE_I18N=False)
+    if not apps.ready:
+        django.setup()
     from django.template import Context
     from django.template import Engine as TemplateEngine
 
     template_dir = Path(__file__).parent / "templates" / "reports"
     engine = TemplateEngine(dirs=[str(template_dir)], autoescape=True)
     template = engine.get_template("analyze.html")
-    usage = sorted(result["usage"], key=lambda u: -(u["bytes_up"] + u["bytes_down"]))
-    for u in usage:
-        u["up_h"], u["down_h"] = _fmt_bytes(u["bytes_up"]), _fmt_bytes(u["bytes_down"])
-    for d in result["devices"]:
-        d["first_h"], d["last_h"] = _fmt_time(d["first_seen"]), _fmt_time(d["last_seen"])
+    # Copies with display fields: the result itself is also printed as JSON (docs/analyze-json.md).
+    usage = [
+        {**u, "up_h": _fmt_bytes(u["bytes_up"]), "down_h": _fmt_bytes(u["bytes_down"])}
+        for u in sorted(result["usage"], key=lambda u: -(u["bytes_up"] + u["bytes_down"]))
+    ]
+    devices = [
+        {**d, "first_h": _fmt_time(d["first_seen"]), "last_h": _fmt_time(d["last_seen"])}
+        for d in result["devices"]
+    ]
     css = (Path(__file__).parent / "static" / "lanward" / "app.css").read_text()
-    return template.render(Context({"r": result, "usage": usage, "source": source, "css": css}))
+    context = {"r": {**result, "devices": devices}, "usage": usage, "source": source, "css": css}
+    return template.render(Context(context))
 
 
 def run(args: Any) -> int:

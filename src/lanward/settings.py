@@ -74,6 +74,9 @@ INSTALLED_APPS = [
     "lanward.accounts",
     "lanward.inventory",
     "lanward.usage",
+    "lanward.licensing",
+    "lanward.stations",
+    "lanward.support",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -320,3 +323,19 @@ LANWARD_FLOW_RETENTION_HOURS = env_int("LANWARD_FLOW_RETENTION_HOURS", 0)
 LANWARD_FLOW_MAX_ROWS = env_int("LANWARD_FLOW_MAX_ROWS", 200_000)
 LANWARD_ACTIVE_THRESHOLD_BYTES = env_int("LANWARD_ACTIVE_THRESHOLD_BYTES", 20_000)
 LANWARD_MEMBER_PICTURE_MAX_BYTES = env_int("LANWARD_MEMBER_PICTURE_MAX_BYTES", 5 * 1024 * 1024)
+
+# --- Licensing and stations -----------------------------------------------------------------
+LANWARD_PAYMENT_PROVIDER = os.environ.get(
+    "LANWARD_PAYMENT_PROVIDER", "lanward.lib.payments.InvoiceProvider"
+)
+LANWARD_LICENSE_KEY_FILE = DATA_DIR / "keys" / "license_ed25519.pem"
+LANWARD_LICENSE_TOKEN_SECONDS = env_int("LANWARD_LICENSE_TOKEN_SECONDS", 86400)
+LANWARD_LICENSE_GRACE_SECONDS = env_int("LANWARD_LICENSE_GRACE_SECONDS", 7 * 86400)
+LANWARD_STATION_OFFLINE_SECONDS = env_int("LANWARD_STATION_OFFLINE_SECONDS", 900)
+LANWARD_RENEWAL_RETRY_DAYS = (1, 3, 5)
+LANWARD_RENEWAL_GRACE_DAYS = env_int("LANWARD_RENEWAL_GRACE_DAYS", 7)
+LANWARD_ACTIVATION_RATE = (env_int("LANWARD_ACTIVATION_LIMIT", 10), 600)  # attempts per 10 minutes
+LANWARD_RECOVER_EMAIL_RATE = (env_int("LANWARD_RECOVER_EMAIL_LIMIT", 5), 600)
+LANWARD_TICKET_ATTACHMENT_MAX_BYTES = env_int(
+    "LANWARD_TICKET_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024
+)

@@ -50,6 +50,9 @@ def home(request: HttpRequest) -> HttpResponse:
         "mfa_on": is_mfa_enabled(user) or user.code_factors.exists(),
         "email_verified": EmailAddress.objects.filter(user=user, verified=True).exists(),
     }
+    from lanward.licensing.summary import protection_summary
+
+    context["protection"] = protection_summary(user)
     if user.has_perm("inventory.view_device"):
         from lanward.inventory.summary import station_summary
 

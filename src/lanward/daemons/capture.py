@@ -237,7 +237,68 @@ def analyze_file(
         raise CaptureError(
             f"{path}: the capture could not be read ({message}). Is it damaged? Capture it again."
         ) from exc
+    if info.truncated and not (engine.flow_count or engine.devices.devices):
+        raise CaptureError(
+            f"{path} is damaged before its first complete packet, so nothing could be read. "
+            "Capture it again."
+        )
     return info
+
+
+def repair_live_flow_expiry() -> None:
+    """Make nfstream expire idle flows on time in live captures. Call before the first capture.
+
+    nfstream keeps its flows in an LRU cache and expires them by scanning from the least recently
+    used end, stopping at the first flow that is not idle. But it moves a flow to the recent end
+    only when it creates it, not when a packet updates it (nfstream 6.6: `NFCache.__getitem__`).
+    On a live network the oldest long-lived flow (an mDNS announcer, a video stream) then holds
+    back the expiry of every newer flow until its active timeout: the station saw nothing for a
+    minute. With files it only delays output. This replaces the cache in the meter processes
+    (forked from this one) with one that does move updated flows, and leaves the idle scan's
+    look at the oldest flow without effect on the order.
+    """
+    from collections import OrderedDict
+
+    from nfstream import meter
+
+    if getattr(meter.NFCache, "lanward_repaired", False):
+        return
+
+    class FlowCache(meter.NFCache):  # type: ignore[misc,name-defined]
+        lanward_repaired = True
+
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.scan_key: Any = None
+
+        def get_lru_key(self) -> Any:
+            self.scan_key = next(iter(self))
+            return self.scan_key
+
+        def __getitem__(self, key: Any) -> Any:
+            flow = OrderedDict.__getitem__(self, key)
+            if key == self.scan_key:  # the idle scan looking at the oldest flow
+                self.scan_key = None
+            else:  # a packet updating the flow
+                self.move_to_end(key)
+            return flow
+
+    meter.NFCache = FlowCache
+
+
+def stop_meters(timeout: float = 5.0) -> None:
+    """End the meter processes of live captures: they do not end on SIGTERM.
+
+    nfstream forks its meters from this process, so they inherit the daemon's Python SIGTERM
+    handler, which cannot run while they wait in libpcap; the exit would hang joining them.
+    """
+    import multiprocessing
+
+    children = multiprocessing.active_children()
+    for child in children:
+        child.kill()
+    for child in children:
+        child.join(timeout)
 
 
 def check_interface(name: str) -> None:

@@ -46,6 +46,7 @@ class Station:
         from lanward.inventory import store
 
         capture.check_interface(self.interface)
+        capture.repair_live_flow_expiry()
         flows = capture.flows(self.interface, idle_timeout=15, active_timeout=60)
         discovery = capture.discovery_events(self.interface, idle_timeout=1, active_timeout=5)
         threads = [
@@ -59,9 +60,12 @@ class Station:
         for t in threads:
             t.start()
         log.info("watching %s", self.interface)
-        while not self.stop.wait(self.flush_seconds):
+        try:
+            while not self.stop.wait(self.flush_seconds):
+                self.flush(store)
             self.flush(store)
-        self.flush(store)
+        finally:
+            capture.stop_meters()
         for message in self.errors:
             log.error(message)
         return 1 if self.errors else 0

@@ -41,6 +41,7 @@ class Device:
     dhcp_fingerprint: str = ""
     dhcp_vendor_class: str = ""
     client_id: str = ""
+    dhcpv6_duid: str = ""
     dhcp_hostname: str = ""
 
     def touch(self, ts_ms: int) -> None:
@@ -235,14 +236,18 @@ class DeviceTable:
             return
         items = dhcp.evidence(event)
         if event.hostname:
-            device.dhcp_hostname = event.hostname
-            items += names.from_name(event.hostname, "dhcp")
-        if event.param_list:
-            device.dhcp_fingerprint = dhcp.fingerprint_string(event.param_list)
-        if event.vendor_class:
-            device.dhcp_vendor_class = event.vendor_class
-        if event.client_id:
-            device.client_id = event.client_id
+            items += names.from_name(event.hostname, "dhcpv6" if event.v6 else "dhcp")
+        if event.v6:
+            # The DHCPv6 option-request list is no option-55 fingerprint; DHCPv4 values win.
+            device.dhcp_hostname = device.dhcp_hostname or event.hostname
+            device.dhcp_vendor_class = device.dhcp_vendor_class or event.vendor_class
+            device.dhcpv6_duid = event.client_id or device.dhcpv6_duid
+        else:
+            device.dhcp_hostname = event.hostname or device.dhcp_hostname
+            if event.param_list:
+                device.dhcp_fingerprint = dhcp.fingerprint_string(event.param_list)
+            device.dhcp_vendor_class = event.vendor_class or device.dhcp_vendor_class
+            device.client_id = event.client_id or device.client_id
         for ip in (event.ip, event.requested_ip):
             if ip and self.is_home(ip):
                 device.add_ip(ip, event.ts_ms)
@@ -252,14 +257,16 @@ class DeviceTable:
         """A new randomized MAC continuing a known device's DHCP identity is that device."""
         for other in self.devices.values():
             reason = ""
+            known_id = other.dhcpv6_duid if event.v6 else other.client_id
             if (
                 event.client_id
-                and event.client_id == other.client_id
+                and event.client_id == known_id
                 and not event.client_id.endswith(mac.replace(":", ""))
             ):
-                reason = f"same DHCP client id {event.client_id}"
+                reason = f"same DHCP{'v6 DUID' if event.v6 else ' client id'} {event.client_id}"
             elif (
-                event.hostname
+                not event.v6
+                and event.hostname
                 and event.hostname.lower() == other.dhcp_hostname.lower()
                 and event.hostname.lower() not in GENERIC_HOSTNAMES
                 and (
@@ -274,6 +281,9 @@ class DeviceTable:
                 return
 
     def unlink(self, mac: str) -> None:
+        """Undo a link; the MAC stays a device of its own (never re-linked by inference)."""
+        mac = oui.normalize_mac(mac)
+        self.never_link.add(mac)
         canonical = self.aliases.pop(mac, None)
         if canonical and canonical in self.devices:
             self.devices[canonical].linked_macs.pop(mac, None)

@@ -1,7 +1,8 @@
 """Discovery packets (bytes) -> typed events. Pure: bytes and metadata in, events out.
 
 Parsed with scapy, for the low-volume protocols only: DHCP, DHCPv6, mDNS, LLMNR, NetBIOS name
-service, SSDP and WS-Discovery. The capture narrows traffic to these with a BPF filter first.
+and datagram service, SSDP and WS-Discovery. The capture narrows traffic to these with a BPF
+filter first.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ DiscoveryEvent = DhcpSeen | MdnsSeen | SsdpSeen | NameSeen
 # The BPF filter for the discovery capture.
 DISCOVERY_BPF = (
     "udp and (port 67 or port 68 or port 546 or port 547 or port 5353 or port 5355 "
-    "or port 137 or port 1900 or port 3702)"
+    "or port 137 or port 138 or port 1900 or port 3702)"
 )
 
 _DHCP_TYPES = {
@@ -73,6 +74,8 @@ def _parse(ip_packet: bytes, src_mac: str, ts_ms: int) -> list[DiscoveryEvent]:
         return _llmnr(payload, src_mac, src_ip, ts_ms)
     if dport == 137 or sport == 137:
         return _netbios(payload, src_mac, src_ip, ts_ms)
+    if dport == 138 or sport == 138:
+        return _netbios_datagram(payload, src_mac, src_ip, ts_ms)
     if dport == 1900 or sport == 1900:
         return _ssdp(payload, src_mac, src_ip, ts_ms)
     if dport == 3702 or sport == 3702:
@@ -111,37 +114,58 @@ def _dhcp(payload: bytes, ts_ms: int) -> list[DiscoveryEvent]:
     ]
 
 
+# DHCPv6 messages a client sends (RFC 8415 section 7.3). Server and relay messages (advertise,
+# reply, reconfigure, relay-forw/-repl) carry options about the client, not about their sender.
+_DHCP6_CLIENT_TYPES = {
+    1: "solicit",
+    3: "request",
+    4: "confirm",
+    5: "renew",
+    6: "rebind",
+    8: "release",
+    9: "decline",
+    11: "information-request",
+}
+
+
 def _dhcpv6(payload: bytes, src_mac: str, src_ip: str, ts_ms: int) -> list[DiscoveryEvent]:
-    from scapy.layers import dhcp6
+    from scapy.layers.dhcp6 import (
+        DHCP6,
+        DHCP6OptClientFQDN,
+        DHCP6OptClientId,
+        DHCP6OptOptReq,
+        DHCP6OptVendorClass,
+    )
 
-    msg = dhcp6.DHCPv6_am  # noqa: F841 - make sure the module registered its layers
-    pkt = dhcp6.dhcp6_dispatcher(payload) if hasattr(dhcp6, "dhcp6_dispatcher") else None
-    if pkt is None:
-        from scapy.layers.dhcp6 import DHCP6
-
-        pkt = DHCP6(payload)
-    hostname = ""
-    vendor = ""
+    message_type = _DHCP6_CLIENT_TYPES.get(payload[0]) if payload else None
+    if message_type is None:
+        return []
+    pkt = DHCP6(payload)
+    hostname = vendor = duid = ""
     params: tuple[int, ...] = ()
-    layer = pkt
-    while layer is not None and layer.__class__.__name__ != "NoPayload":
-        name = layer.__class__.__name__
-        if name == "DHCP6OptClientFQDN":
-            hostname = _text(getattr(layer, "fqdn", b"")).rstrip(".").split(".")[0]
-        elif name == "DHCP6OptVendorClass":
-            vendor = " ".join(_text(getattr(d, "data", b"")) for d in getattr(layer, "vcdata", []))
-        elif name == "DHCP6OptOptReq":
-            params = tuple(int(x) for x in getattr(layer, "reqopts", []))
-        layer = layer.payload if hasattr(layer, "payload") else None
-    if not (hostname or vendor or params):
+    fqdn = pkt.getlayer(DHCP6OptClientFQDN)
+    if fqdn is not None:
+        hostname = _text(fqdn.fqdn).rstrip(".").split(".")[0]
+    vendor_class = pkt.getlayer(DHCP6OptVendorClass)
+    if vendor_class is not None:
+        vendor = " ".join(_text(d.data) for d in vendor_class.vcdata)
+    option_request = pkt.getlayer(DHCP6OptOptReq)
+    if option_request is not None:
+        params = tuple(int(x) for x in option_request.reqopts)
+    client_id = pkt.getlayer(DHCP6OptClientId)
+    if client_id is not None and client_id.duid is not None:
+        duid = bytes(client_id.duid).hex()
+    if not (hostname or vendor or params or duid):
         return []
     return [
         DhcpSeen(
             mac=src_mac,
             ts_ms=ts_ms,
+            message_type=message_type,
             hostname=hostname,
             vendor_class=vendor,
             param_list=params,
+            client_id=duid,
             ip=src_ip,
             v6=True,
         )
@@ -220,22 +244,78 @@ def _llmnr(payload: bytes, src_mac: str, src_ip: str, ts_ms: int) -> list[Discov
     return []
 
 
+def _nb_name(payload: bytes, offset: int) -> tuple[str, int, int]:
+    """A first-level-encoded NetBIOS name at `offset`: (name, suffix byte, offset after it)."""
+    if payload[offset] != 32:
+        raise ValueError("not a NetBIOS name")
+    encoded = payload[offset + 1 : offset + 33]
+    if len(encoded) != 32 or any(not 0x41 <= c <= 0x50 for c in encoded):
+        raise ValueError("not a NetBIOS name")
+    decoded = bytes(((encoded[i] - 0x41) << 4) | (encoded[i + 1] - 0x41) for i in range(0, 32, 2))
+    end = offset + 33
+    while payload[end]:  # NetBIOS scope labels, then the root label
+        end += payload[end] + 1
+    return decoded[:15].decode("ascii", "replace").strip(" \x00"), decoded[15], end + 1
+
+
+# Name suffixes of a host's own name: 0x00 workstation, 0x20 file server.
+_HOST_SUFFIXES = (0x00, 0x20)
+
+
 def _netbios(payload: bytes, src_mac: str, src_ip: str, ts_ms: int) -> list[DiscoveryEvent]:
-    # NBNS registration/refresh (opcode 5/8/9) or a positive response carries the owner's name.
+    """NBNS (port 137): only messages that prove the sender owns the name.
+
+    A query names whom the sender looks for, and a name server (WINS) answers for other hosts,
+    so: registrations and refreshes the sender makes, positive answers listing the sender's own
+    address, and node-status answers (the sender's own name table).
+    """
     if len(payload) < 12:
         return []
     flags = int.from_bytes(payload[2:4], "big")
-    opcode = (flags >> 11) & 0xF
+    opcode, rcode = (flags >> 11) & 0xF, flags & 0xF
     is_response = bool(flags & 0x8000)
-    if not (opcode in (5, 8, 9) or (is_response and opcode == 0)):
+    owner = ""
+    if not is_response and opcode in (5, 8, 9):  # registration, refresh, multi-homed registration
+        name, suffix, _ = _nb_name(payload, 12)
+        owner = name if suffix in _HOST_SUFFIXES else ""
+    elif is_response and opcode == 0 and rcode == 0:
+        name, suffix, end = _nb_name(payload, 12)
+        rr_type = int.from_bytes(payload[end : end + 2], "big")
+        rdlength = int.from_bytes(payload[end + 8 : end + 10], "big")
+        rdata = payload[end + 10 : end + 10 + rdlength]
+        if rr_type == 0x20 and suffix in _HOST_SUFFIXES:  # NB: flags(2) + IPv4(4) per address
+            addresses = {
+                ".".join(str(b) for b in rdata[i + 2 : i + 6]) for i in range(0, len(rdata) - 5, 6)
+            }
+            owner = name if src_ip in addresses else ""
+        elif rr_type == 0x21 and rdata:  # NBSTAT: count, then 15-byte name + suffix + flags
+            for i in range(rdata[0]):
+                entry = rdata[1 + 18 * i : 19 + 18 * i]
+                if len(entry) < 18:
+                    break
+                is_group = bool(entry[16] & 0x80)
+                if entry[15] == 0x00 and not is_group:
+                    owner = entry[:15].decode("ascii", "replace").strip(" \x00")
+                    break
+    if not owner or owner == "*":
         return []
-    encoded_len = payload[12] if len(payload) > 12 else 0
-    if encoded_len != 32 or len(payload) < 13 + 32:
+    return [NameSeen(mac=src_mac, ip=src_ip, ts_ms=ts_ms, name=owner, source="netbios")]
+
+
+def _netbios_datagram(
+    payload: bytes, src_mac: str, src_ip: str, ts_ms: int
+) -> list[DiscoveryEvent]:
+    """NetBIOS datagram service (port 138), e.g. browser announcements: the source name.
+
+    Only when the datagram's source address is its sender's (not relayed by a datagram server).
+    """
+    if len(payload) < 14 + 34 or payload[0] not in (0x10, 0x11, 0x12):
         return []
-    encoded = payload[13 : 13 + 32]
-    decoded = bytes(((encoded[i] - 0x41) << 4) | (encoded[i + 1] - 0x41) for i in range(0, 32, 2))
-    name, suffix = decoded[:15].decode("ascii", "replace").strip(), decoded[15]
-    if not name or suffix not in (0x00, 0x20):
+    source_ip = ".".join(str(b) for b in payload[4:8])
+    if source_ip != src_ip:
+        return []
+    name, suffix, _ = _nb_name(payload, 14)
+    if not name or suffix not in _HOST_SUFFIXES:
         return []
     return [NameSeen(mac=src_mac, ip=src_ip, ts_ms=ts_ms, name=name, source="netbios")]
 

@@ -76,12 +76,27 @@ class UsageMeter:
         minutes = self.minutes[key]
         for minute in range(first_min, last_min + 1):
             minutes[minute] += per_minute
-        hour_key = (mac, app, (first_ms // HOUR_MS) * HOUR_MS)
-        hour = self.hourly.get(hour_key)
-        if hour is None:
-            hour = self.hourly[hour_key] = UsageRow(mac, app, category, hour_ms=hour_key[2])
-        hour.bytes_up += bytes_up
-        hour.bytes_down += bytes_down
+        # A flow crossing the hour gives each hour its share of the bytes (and a row, so that
+        # hour's active minutes are reported too).
+        minutes_per_hour = HOUR_MS // MINUTE_MS
+        first_hour, last_hour = first_min // minutes_per_hour, last_min // minutes_per_hour
+        up_left, down_left = bytes_up, bytes_down
+        for hour_index in range(first_hour, last_hour + 1):
+            if hour_index == last_hour:
+                up, down = up_left, down_left
+            else:
+                in_hour = min(last_min, (hour_index + 1) * minutes_per_hour - 1) - max(
+                    first_min, hour_index * minutes_per_hour
+                )
+                up = bytes_up * (in_hour + 1) // span
+                down = bytes_down * (in_hour + 1) // span
+            up_left, down_left = up_left - up, down_left - down
+            hour_key = (mac, app, hour_index * HOUR_MS)
+            hour = self.hourly.get(hour_key)
+            if hour is None:
+                hour = self.hourly[hour_key] = UsageRow(mac, app, category, hour_ms=hour_key[2])
+            hour.bytes_up += up
+            hour.bytes_down += down
 
     def _active_seconds(self, key: tuple[str, str], hour_ms: int | None = None) -> int:
         minutes = self.minutes.get(key, {})

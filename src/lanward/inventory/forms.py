@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.files.uploadedfile import InMemoryUploadedFile
+from django.template.defaultfilters import filesizeformat
 
 from .models import DEVICE_TYPES, Device, Member
 
@@ -59,6 +60,7 @@ class MemberForm(forms.ModelForm):
             )
         else:
             del self.fields["remove_picture"]
+        self._old_picture = self.instance.picture.name or ""
         self.fields["picture"].widget = forms.FileInput(
             attrs={"accept": "image/jpeg,image/png,image/gif,image/webp"}
         )
@@ -75,10 +77,10 @@ class MemberForm(forms.ModelForm):
             return picture
         if picture.size > settings.LANWARD_MEMBER_PICTURE_MAX_BYTES:
             raise forms.ValidationError(
-                f"This picture is {picture.size // 1024 // 1024} MB; use one under "
-                f"{settings.LANWARD_MEMBER_PICTURE_MAX_BYTES // 1024 // 1024} MB."
+                f"This picture is {filesizeformat(picture.size)}; use one under "
+                f"{filesizeformat(settings.LANWARD_MEMBER_PICTURE_MAX_BYTES)}."
             )
-        from PIL import Image, UnidentifiedImageError
+        from PIL import Image, ImageOps, UnidentifiedImageError
 
         try:
             picture.seek(0)
@@ -90,7 +92,9 @@ class MemberForm(forms.ModelForm):
                         "This picture has too many pixels; use a smaller one."
                     )
                 img.load()
-                img = img.convert("RGB")
+                # Phones store portrait photos sideways plus an EXIF orientation; the re-encoding
+                # below drops EXIF, so turn the pixels upright first.
+                img = ImageOps.exif_transpose(img).convert("RGB")
                 side = min(img.size)
                 left, top = (img.width - side) // 2, (img.height - side) // 2
                 img = img.crop((left, top, left + side, top + side)).resize(
@@ -114,6 +118,8 @@ class MemberForm(forms.ModelForm):
             member.picture = ""
         if commit:
             member.save()
+            if self._old_picture and self._old_picture != member.picture.name:
+                member.picture.storage.delete(self._old_picture)  # replaced: don't keep the old
             chosen = list(self.cleaned_data.get("devices") or [])
             Device.objects.filter(owner=member).exclude(pk__in=[d.pk for d in chosen]).update(
                 owner=None

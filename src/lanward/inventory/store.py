@@ -78,14 +78,17 @@ def _save_one(dev: EngineDevice) -> Device:
             DeviceEvent.objects.create(
                 device=row, kind=DeviceEvent.Kind.IP, created=last, detail=ip
             )
-        was_online = row.online
+        # The station saves every device on each pass: only new activity brings one back online
+        # (else an idle device would flap online/offline, with two events every pass).
+        came_back = not row.online and last > row.last_seen
         for name, value in values.items():
             setattr(row, name, value)
-        row.ips = (row.ips + new_ips)[-16:]
+        # The engine lists IPs oldest-used first; keep that order so the last is the current one.
+        row.ips = ([ip for ip in row.ips if ip not in data["ips"]] + data["ips"])[-16:]
         row.first_seen = min(row.first_seen, first)
         row.last_seen = max(row.last_seen, last)
-        row.online = True
-        if not was_online:
+        if came_back:
+            row.online = True
             DeviceEvent.objects.create(device=row, kind=DeviceEvent.Kind.ONLINE, created=last)
         row.save()
     for link in data["linked_macs"]:

@@ -60,25 +60,25 @@ def hbar_chart(rows: list[dict[str, Any]], label_key: str = "label", title: str 
         parts.append(
             format_html(
                 '<text x="{}" y="{}" class="chart-label" text-anchor="end">{}</text>'
-                '<rect x="{}" y="{}" width="{:.1f}" height="{}" class="bar-down"><title>{} down: {}</title></rect>'
-                '<rect x="{:.1f}" y="{}" width="{:.1f}" height="{}" class="bar-up"><title>{} up: {}</title></rect>'
-                '<text x="{:.1f}" y="{}" class="chart-value">{}</text>',
+                '<rect x="{}" y="{}" width="{}" height="{}" class="bar-down"><title>{} down: {}</title></rect>'
+                '<rect x="{}" y="{}" width="{}" height="{}" class="bar-up"><title>{} up: {}</title></rect>'
+                '<text x="{}" y="{}" class="chart-value">{}</text>',
                 label_w - 8,
                 y + 13,
                 label[:28],
                 label_w,
                 y,
-                down_w,
+                _num(down_w),
                 bar_h,
                 label,
                 human_bytes(r.get("down")),
-                label_w + down_w,
+                _num(label_w + down_w),
                 y,
-                up_w,
+                _num(up_w),
                 bar_h,
                 label,
                 human_bytes(r.get("up")),
-                label_w + down_w + up_w + 6,
+                _num(label_w + down_w + up_w + 6),
                 y + 13,
                 human_bytes(r.get("up", 0) + r.get("down", 0)),
             )
@@ -112,18 +112,18 @@ def day_chart(days: list[dict[str, Any]], title: str = "") -> SafeString:
         up_h = (height - 40) * d["up"] / peak
         bars.append(
             format_html(
-                '<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" class="bar-down"><title>{}: {} down</title></rect>'
-                '<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" class="bar-up"><title>{}: {} up</title></rect>',
-                x,
-                height - 20 - down_h,
-                bar_w,
-                down_h,
+                '<rect x="{}" y="{}" width="{}" height="{}" class="bar-down"><title>{}: {} down</title></rect>'
+                '<rect x="{}" y="{}" width="{}" height="{}" class="bar-up"><title>{}: {} up</title></rect>',
+                _num(x),
+                _num(height - 20 - down_h),
+                _num(bar_w),
+                _num(down_h),
                 d["day"],
                 human_bytes(d["down"]),
-                x,
-                height - 20 - down_h - up_h,
-                bar_w,
-                up_h,
+                _num(x),
+                _num(height - 20 - down_h - up_h),
+                _num(bar_w),
+                _num(up_h),
                 d["day"],
                 human_bytes(d["up"]),
             )
@@ -132,9 +132,9 @@ def day_chart(days: list[dict[str, Any]], title: str = "") -> SafeString:
     step = max(1, len(days) // 8)
     labels = format_html_join(
         "",
-        '<text x="{:.1f}" y="{}" class="chart-label">{}</text>',
+        '<text x="{}" y="{}" class="chart-label">{}</text>',
         (
-            (pad + i * slot, height - 4, d["day"].strftime("%b %d"))
+            (_num(pad + i * slot), height - 4, d["day"].strftime("%b %d"))
             for i, d in enumerate(days)
             if i % step == 0
         ),
@@ -150,6 +150,12 @@ def day_chart(days: list[dict[str, Any]], title: str = "") -> SafeString:
         labels,
         human_bytes(peak),  # noqa: S308
     )
+
+
+def _num(value: float) -> str:
+    # format_html escapes its arguments into strings before formatting, so "{:.1f}" in its
+    # template fails on every float ("Unknown format code 'f'"): format numbers here instead.
+    return f"{value:.1f}"
 
 
 def _label(row: dict[str, Any], key: str) -> str:

@@ -54,7 +54,9 @@ def _filters(
     period: Period, device: Device | None = None, member_id: int | None = None
 ) -> tuple[Q, Q]:
     hour_q = Q(hour__gte=period.since, hour__lt=period.until)
-    day_q = Q(day__gte=period.since.date(), day__lt=period.until.date() + timedelta(days=1))
+    # Daily rows hold local dates (see rollup_and_prune and daily_series): compare local dates.
+    since_day, until_day = timezone.localdate(period.since), timezone.localdate(period.until)
+    day_q = Q(day__gte=since_day, day__lt=until_day + timedelta(days=1))
     if device is not None:
         hour_q &= Q(device=device)
         day_q &= Q(device=device)

@@ -74,6 +74,13 @@ def export(request: HttpRequest, fmt: str) -> HttpResponse:
             ],
         )
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: _csv_cell(v) for k, v in row.items()} for row in rows)
     response["Content-Disposition"] = f'attachment; filename="lanward-usage-{stamp}.{fmt}"'
     return response
+
+
+def _csv_cell(value: object) -> object:
+    """Hostnames come from any device on the network: keep spreadsheets from running them."""
+    if isinstance(value, str) and value.startswith(("=", "+", "-", "@", "\t", "\r")):
+        return "'" + value
+    return value

@@ -56,10 +56,13 @@ def evidence(event: DhcpSeen) -> list[Evidence]:
         out.append(Evidence(src, "hostname", event.hostname, 0.9))
     if event.param_list:
         fp = fingerprint_string(event.param_list)
-        out.append(Evidence(src, "dhcp_fingerprint", fp, 1.0))
-        known = FINGERPRINTS.get(fp)
-        if known:
-            out.append(Evidence(src, known[0], known[1], known[2]))
+        if event.v6:  # the option-request list (option 6): DHCPv6 option codes, not option 55
+            out.append(Evidence(src, "dhcpv6_option_request", fp, 1.0))
+        else:
+            out.append(Evidence(src, "dhcp_fingerprint", fp, 1.0))
+            known = FINGERPRINTS.get(fp)
+            if known:
+                out.append(Evidence(src, known[0], known[1], known[2]))
     if event.vendor_class:
         out.append(Evidence(src, "dhcp_vendor_class", event.vendor_class, 1.0))
         low = event.vendor_class.lower()
@@ -68,5 +71,5 @@ def evidence(event: DhcpSeen) -> list[Evidence]:
                 out.append(Evidence(src, field_name, value, confidence))
                 break
     if event.client_id:
-        out.append(Evidence(src, "client_id", event.client_id, 1.0))
+        out.append(Evidence(src, "duid" if event.v6 else "client_id", event.client_id, 1.0))
     return out

@@ -9,6 +9,8 @@ from lanward.engine.events import Evidence, NameSeen
 # (pattern, field, value, confidence). Factory default names of common home devices.
 NAME_RULES: list[tuple[re.Pattern[str], str, str, float]] = [
     (re.compile(r"iphone", re.I), "type", "phone", 0.7),
+    # Only iOS runs on an iPhone; without this a DHCP fingerprint's "macOS or iOS" ties with it.
+    (re.compile(r"iphone", re.I), "os", "iOS", 0.6),
     (re.compile(r"ipad", re.I), "type", "tablet", 0.7),
     (re.compile(r"macbook|imac|mac-?mini", re.I), "type", "computer", 0.7),
     (re.compile(r"apple-?tv", re.I), "type", "streaming stick", 0.7),
@@ -20,7 +22,8 @@ NAME_RULES: list[tuple[re.Pattern[str], str, str, float]] = [
     (re.compile(r"chromecast", re.I), "type", "streaming stick", 0.75),
     (re.compile(r"roku", re.I), "type", "streaming stick", 0.7),
     (re.compile(r"fire-?tv|amazon-[0-9a-f]{6,}", re.I), "type", "streaming stick", 0.5),
-    (re.compile(r"echo|alexa", re.I), "type", "speaker", 0.5),
+    # Not "Alexander-PC": people's names are in most device names.
+    (re.compile(r"echo|alexa(?!nd)", re.I), "type", "speaker", 0.5),
     (re.compile(r"sonos", re.I), "type", "speaker", 0.7),
     (re.compile(r"google-?home|nest-?(mini|audio|hub)", re.I), "type", "speaker", 0.6),
     (re.compile(r"^(hp|brn|epson|canon|brother)[-_0-9a-f]", re.I), "type", "printer", 0.6),
@@ -29,7 +32,8 @@ NAME_RULES: list[tuple[re.Pattern[str], str, str, float]] = [
     (re.compile(r"xbox", re.I), "type", "game console", 0.8),
     (re.compile(r"playstation|ps[345]-", re.I), "type", "game console", 0.8),
     (re.compile(r"nintendo|switch", re.I), "type", "game console", 0.5),
-    (re.compile(r"synology|diskstation|qnap|nas\b", re.I), "type", "NAS", 0.7),
+    # "nas" as a word of its own: not "Jonas-iPhone" or "Annas-Pixel".
+    (re.compile(r"synology|diskstation|qnap|(?<![a-z])nas(?![a-z])", re.I), "type", "NAS", 0.7),
     (
         re.compile(r"esp[-_]?[0-9a-f]{6}|tasmota|shelly|tuya|smart-?plug|^wemo", re.I),
         "type",
@@ -51,7 +55,13 @@ def from_name(name: str, source: str) -> list[Evidence]:
 
 
 # WS-Discovery device types (e.g. "pub:Computer", "wprt:PrintDeviceType").
-WSD_TYPES = [("print", "printer", 0.8), ("scan", "printer", 0.6), ("computer", "computer", 0.7)]
+WSD_TYPES = [
+    ("print", "printer", 0.8),
+    ("scan", "printer", 0.6),
+    ("computer", "computer", 0.7),
+    # ONVIF cameras (Hikvision, Dahua, Axis, Reolink ...) announce dn:NetworkVideoTransmitter.
+    ("networkvideotransmitter", "camera", 0.85),
+]
 
 
 def evidence(event: NameSeen) -> list[Evidence]:

@@ -24,6 +24,7 @@ SERVER_OS = [
     (re.compile(r"\bLinux/?([\d.]+)?", re.I), "Linux"),
     (re.compile(r"\bWindows(?: NT)?/?([\d.]+)?", re.I), "Windows"),
     (re.compile(r"\bDarwin/?([\d.]+)?", re.I), "macOS or iOS"),
+    (re.compile(r"\bMac OS X\b", re.I), "macOS"),
     (re.compile(r"\bAndroid/?([\d.]+)?", re.I), "Android"),
     (re.compile(r"\bTizen/?([\d.]+)?", re.I), "Tizen"),
     (re.compile(r"\bwebOS/?([\d.]+)?", re.I), "webOS"),
@@ -53,7 +54,10 @@ def evidence(event: SsdpSeen) -> list[Evidence]:
     if "roku" in low:
         out.append(Evidence("ssdp", "brand", "Roku", 0.85))
         out.append(Evidence("ssdp", "type", "streaming stick", 0.75))
-    for kind in device_types(f"{event.nt} {event.usn}"):
+    # An M-SEARCH's ST names what the sender looks for (every UPnP client searches for the
+    # router), not what it is; NOTIFY and search responses describe their sender.
+    described = event.usn if event.method == "M-SEARCH" else f"{event.nt} {event.usn}"
+    for kind in device_types(described):
         out.append(Evidence("ssdp", "upnp_device", kind, 1.0))
         mapped = DEVICE_TYPES.get(kind.lower())
         if mapped and mapped[0]:
