@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -76,6 +77,18 @@ def html_report(result: dict[str, Any], source: str) -> str:
     return template.render(Context(context))
 
 
+def report_problem(report: str) -> str:
+    """Why the HTML report cannot be written there ('' when it can), checked before the work."""
+    target = Path(report)
+    if target.is_dir():
+        return "it is a directory"
+    if not target.parent.is_dir():
+        return f"there is no folder {target.parent}"
+    if not os.access(target.parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        return "permission denied"
+    return ""
+
+
 def run(args: Any) -> int:
     config = EngineConfig(
         home_nets=tuple(args.home_net) if args.home_net else EngineConfig.home_nets,
@@ -83,6 +96,13 @@ def run(args: Any) -> int:
     )
     engine = Engine(config)
     path = Path(args.capture)
+    problem = report_problem(args.report) if args.report else ""
+    if problem:
+        print(
+            f"lanward analyze: cannot write the report to {args.report}: {problem}. Pick a writable path.",
+            file=sys.stderr,
+        )
+        return 2
     try:
         info = analyze_file(path, engine)
     except CaptureError as exc:

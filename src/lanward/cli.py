@@ -180,7 +180,50 @@ def build_parser() -> argparse.ArgumentParser:
     station_run.add_argument(
         "--flush-seconds", type=float, default=5.0, help="how often to write to the database"
     )
+    station_pair = station_sub.add_parser("pair", help="pair this station with an account")
+    station_pair.add_argument(
+        "--portal", required=True, help="the portal's address, e.g. https://portal.example"
+    )
+    station_pair.add_argument("--code", required=True, help="the pairing code shown in the portal")
+    station_pair.add_argument(
+        "--name", default="", help="a name for this station (default: the host name)"
+    )
+    station_sub.add_parser("license", help="show this station's license, verified offline")
+    station_sub.add_parser("heartbeat", help="report to the portal and refresh the license token")
     return parser
+
+
+def cmd_station_portal(opts: argparse.Namespace) -> int:
+    import socket
+
+    _django_setup()
+    from django.conf import settings
+
+    from lanward import __version__
+    from lanward.lib import license_token, portal_client
+
+    path = settings.DATA_DIR / "station-pairing.json"
+    try:
+        if opts.station_command == "pair":
+            pairing = portal_client.pair(opts.portal, opts.code, opts.name or socket.gethostname())
+            portal_client.save(pairing, path)
+            print(f"lanward: paired as station {pairing.station_id}")
+        elif opts.station_command == "heartbeat":
+            pairing = portal_client.heartbeat(portal_client.load(path), __version__)
+            portal_client.save(pairing, path)
+        pairing = portal_client.load(path)
+        claims = pairing.verify(grace_seconds=settings.LANWARD_LICENSE_GRACE_SECONDS)
+    except (portal_client.PortalError, license_token.TokenError) as exc:
+        print(f"lanward station: {exc}", file=sys.stderr)
+        return 2
+    import datetime as dt
+
+    until = dt.datetime.fromtimestamp(claims.license_expires_at, dt.UTC)
+    note = " (portal not reached recently: running on the grace period)" if claims.in_grace else ""
+    print(
+        f"license {claims.license_id}: plan {claims.plan}, {claims.seats} seats, valid until {until:%Y-%m-%d}{note}"
+    )
+    return 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -195,6 +238,8 @@ def main(argv: list[str] | None = None) -> int:
 
         return analyze_cmd.run(opts)
     if opts.command == "station":
+        if opts.station_command in ("pair", "license", "heartbeat"):
+            return cmd_station_portal(opts)
         return cmd_station(opts)
     return 2
 

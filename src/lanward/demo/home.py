@@ -13,7 +13,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from lanward.demo import payloads
-from lanward.demo.wire import BROADCAST_MAC, ETH_ARP, Capture, Node, TcpSession, ethernet
+from lanward.demo.wire import (
+    BROADCAST_MAC,
+    ETH_ARP,
+    Capture,
+    Node,
+    TcpSession,
+    ethernet,
+    multicast_mac,
+)
+
+LAN_PREFIX = "192.168.1."
+
+# Multicast groups, with the IP TTL each protocol sends with (RFC 6762, UPnP DA 1.1, RFC 4795,
+# WS-Discovery 1.1), and the broadcast addresses.
+MDNS = Node(ip="224.0.0.251", mac=multicast_mac("224.0.0.251"), ttl=255)
+SSDP = Node(ip="239.255.255.250", mac=multicast_mac("239.255.255.250"), ttl=2)
+LLMNR = Node(ip="224.0.0.252", mac=multicast_mac("224.0.0.252"), ttl=1)
+WSD = Node(ip="239.255.255.250", mac=multicast_mac("239.255.255.250"), ttl=1)
+LAN_BROADCAST = Node(ip=LAN_PREFIX + "255", mac=BROADCAST_MAC)
+ALL_BROADCAST = Node(ip="255.255.255.255", mac=BROADCAST_MAC)
 
 # RFC 5737 documentation networks: public-looking, never routed.
 REMOTE_NETS = ("203.0.113.0/24", "198.51.100.0/24", "192.0.2.0/24")
@@ -57,6 +76,86 @@ class Device:
             "hostname": self.hostname,
             "apps": list(self.apps),
         }
+
+
+def _client_id(dev: Device) -> bytes:
+    return b"\x01" + bytes.fromhex(dev.mac.replace(":", ""))
+
+
+def dhcp_options(dev: Device, gateway_ip: str) -> Callable[[str, str], list[tuple[str, object]]]:
+    """Options for a DHCP `message` in a client `phase`: selecting, init-reboot or renewing."""
+
+    def build(message: str, phase: str) -> list[tuple[str, object]]:
+        chosen: list[tuple[str, object]] = []
+        if phase in ("selecting", "init-reboot"):
+            chosen.append(("requested_addr", dev.ip))
+        if phase == "selecting":
+            chosen.append(("server_id", gateway_ip))
+        head: list[tuple[str, object]] = [("message-type", message)]
+        host = [("hostname", dev.hostname.encode())] if dev.hostname else []
+        if dev.key == "android":  # AOSP DhcpClient
+            return [
+                *head,
+                ("client_id", _client_id(dev)),
+                *chosen,
+                ("max_dhcp_size", 1500),
+                ("vendor_class_id", b"android-dhcp-13"),
+                *host,
+                ("param_req_list", [1, 3, 6, 15, 26, 28, 51, 58, 59, 43]),
+            ]
+        if dev.key == "iphone":  # iOS 17 configd
+            return [
+                *head,
+                ("param_req_list", [1, 121, 3, 6, 15, 108, 114, 119, 252, 95, 44, 46]),
+                ("max_dhcp_size", 1500),
+                ("client_id", _client_id(dev)),
+                *chosen,
+                ("lease_time", 7776000),
+                *host,
+            ]
+        if dev.key == "laptop":  # Windows 11 DHCP client
+            return [
+                *head,
+                ("client_id", _client_id(dev)),
+                *chosen,
+                *host,
+                ("client_FQDN", b"\x00\x00\x00" + dev.hostname.encode()),
+                ("vendor_class_id", b"MSFT 5.0"),
+                ("param_req_list", [1, 3, 6, 15, 31, 33, 43, 44, 46, 47, 119, 121, 249, 252]),
+            ]
+        if dev.key in ("plug", "camera"):  # BusyBox udhcpc
+            version = b"udhcp 1.24.2" if dev.key == "plug" else b"udhcp 1.19.4"
+            return [
+                *head,
+                ("client_id", _client_id(dev)),
+                *chosen,
+                ("max_dhcp_size", 576),
+                ("vendor_class_id", version),
+                *host,
+                ("param_req_list", [1, 3, 6, 12, 15, 28, 42]),
+            ]
+        if dev.key == "speaker":
+            return [*head, *chosen, *host, ("param_req_list", [1, 3, 6, 12, 15, 28, 40, 41, 42])]
+        if dev.key == "tv":
+            return [
+                *head,
+                ("client_id", _client_id(dev)),
+                ("max_dhcp_size", 1500),
+                *chosen,
+                *host,
+                ("param_req_list", [1, 3, 6, 12, 15, 28, 42]),
+            ]
+        # HP LaserJet firmware
+        return [
+            *head,
+            ("client_id", _client_id(dev)),
+            *chosen,
+            ("max_dhcp_size", 1024),
+            *host,
+            ("param_req_list", [1, 3, 6, 15, 44, 46, 47, 81, 12, 2, 42, 26, 119]),
+        ]
+
+    return build
 
 
 class Home:
