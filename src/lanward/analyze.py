@@ -84,7 +84,9 @@ def report_problem(report: str) -> str:
         return "it is a directory"
     if not target.parent.is_dir():
         return f"there is no folder {target.parent}"
-    if not os.access(target.parent, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+    if not os.access(target.parent, os.W_OK) or (
+        target.exists() and not os.access(target, os.W_OK)
+    ):
         return "permission denied"
     return ""
 
@@ -121,8 +123,6 @@ def run(args: Any) -> int:
             file=sys.stderr,
         )
     if getattr(args, "store", False):
-        import os
-
         import django
 
         os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lanward.settings")

@@ -276,7 +276,7 @@ def repair_live_flow_expiry() -> None:
             return self.scan_key
 
         def __getitem__(self, key: Any) -> Any:
-            flow = OrderedDict.__getitem__(self, key)
+            flow: Any = OrderedDict.__getitem__(self, key)
             if key == self.scan_key:  # the idle scan looking at the oldest flow
                 self.scan_key = None
             else:  # a packet updating the flow

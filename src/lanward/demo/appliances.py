@@ -6,8 +6,6 @@ WS-Discovery), its cloud keep-alives and, for the TV and the speaker, an evening
 
 from __future__ import annotations
 
-import uuid
-
 from lanward.demo import payloads
 from lanward.demo.home import (
     ALL_BROADCAST,
@@ -16,8 +14,8 @@ from lanward.demo.home import (
     WSD,
     Device,
     Home,
-    dhcp_options,
     every_until,
+    random_uuid,
 )
 
 UA_WEBOS = (
@@ -28,7 +26,7 @@ UA_WEBOS = (
 
 def gateway(home: Home, devices: dict[str, Device]) -> None:
     gw, rng = devices["gateway"], home.rng
-    uid = str(uuid.UUID(int=rng.getrandbits(128)))
+    uid = random_uuid(rng)
     server = "FRITZ!Box 7590 UPnP/1.0 AVM FRITZ!Box 7590 154.07.57"
     location = f"http://{gw.ip}:49000/igddesc.xml"
     kinds = [
@@ -49,12 +47,25 @@ def gateway(home: Home, devices: dict[str, Device]) -> None:
         home.arp_exchange(t, gw, rng.choice(others))
 
 
-def tv(home: Home, dev: Device, gateway: Device) -> None:
+TV_ON, TV_OFF = 0.27, 0.88  # fractions of the capture
+TV_DLNA_SERVER = (
+    "Linux/4.4.84-229.0.glacier.ka2.dvb UPnP/1.0 LGE WebOS TV LGE_DLNA_SDK/1.6.0/04.40.20 "
+    "DLNADOC/1.50"
+)
+
+
+def tv_uuid(dev: Device) -> str:
+    return (
+        "uuid:3c0f4a8e-" + dev.mac.replace(":", "")[:4] + "-1d4b-a31e-" + dev.mac.replace(":", "")
+    )
+
+
+def tv(home: Home, dev: Device) -> None:
     rng, d = home.rng, home.duration
-    on, off = 0.27 * d, 0.88 * d
-    t = home.dhcp_join(dev, on, dhcp_options(dev, gateway.ip))
-    uid = str(uuid.UUID(int=rng.getrandbits(128)))
-    dlna = "Linux/4.4.84-229.0.glacier.ka2.dvb UPnP/1.0 LGE WebOS TV LGE_DLNA_SDK/1.6.0/04.40.20 DLNADOC/1.50"
+    on, off = TV_ON * d, TV_OFF * d
+    t = home.dhcp_join(dev, on)
+    uid = tv_uuid(dev)[len("uuid:") :]
+    dlna = TV_DLNA_SERVER
     second_screen = "WebOS/6.0.0 UPnP/1.0 webOSTV/1.0"
     announces = [
         (dlna, f"http://{dev.ip}:1223/", "upnp:rootdevice"),
@@ -131,6 +142,17 @@ def tv(home: Home, dev: Device, gateway: Device) -> None:
             home.keepalive(dev, a, b, "ichnaea-web.netflix.com", 443, every=100, up=800, down=200)
 
 
+def tv_answers_search(home: Home, dev: Device, asker: Device, port: int, t: float) -> None:
+    """The TV, when on, answers a DIAL search (casting discovery) from `asker`'s `port`."""
+    if not TV_ON * home.duration + 1 < t < TV_OFF * home.duration:
+        return
+    target = "urn:dial-multiscreen-org:service:dial:1"
+    body = payloads.ssdp_search_response(
+        f"http://{dev.ip}:1223/", TV_DLNA_SERVER, target, tv_uuid(dev)
+    )
+    home.cap.udp(t, dev.node, asker.node, 1900, port, body)
+
+
 def sonos_announce(home: Home, dev: Device, t: float) -> None:
     rincon = "RINCON_" + dev.mac.replace(":", "").upper() + "01400"
     sonos, extra = payloads.mdns_service(
@@ -157,11 +179,9 @@ def sonos_announce(home: Home, dev: Device, t: float) -> None:
     )
 
 
-def speaker(home: Home, dev: Device, gateway: Device) -> None:
+def speaker(home: Home, dev: Device) -> None:
     rng, d = home.rng, home.duration
-    t = home.dhcp_renew(
-        dev, rng.uniform(8, 14), dhcp_options(dev, gateway.ip)("request", "renewing")
-    )
+    t = home.dhcp_renew(dev, rng.uniform(8, 14))
     rincon = "RINCON_" + dev.mac.replace(":", "").upper() + "01400"
     server = "Linux UPnP/1.0 Sonos/70.3-35220 (ZPS18)"
     location = f"http://{dev.ip}:1400/xml/device_description.xml"
@@ -207,13 +227,13 @@ def speaker(home: Home, dev: Device, gateway: Device) -> None:
         when += rng.uniform(170, 260)
 
 
-def camera(home: Home, dev: Device, gateway: Device) -> None:
+def camera(home: Home, dev: Device) -> None:
     """The camera rebooted (nightly maintenance) just as the capture started."""
     rng, d = home.rng, home.duration
-    t = home.dhcp_join(dev, rng.uniform(28, 34), dhcp_options(dev, gateway.ip))
+    t = home.dhcp_join(dev, rng.uniform(28, 34))
     hello = payloads.wsd_hello(
-        str(uuid.UUID(int=rng.getrandbits(128))),
-        str(uuid.UUID(int=rng.getrandbits(128))),
+        random_uuid(rng),
+        random_uuid(rng),
         "dn:NetworkVideoTransmitter tds:Device",
         f"http://{dev.ip}/onvif/device_service",
         rng.getrandbits(31),
@@ -231,7 +251,7 @@ def camera(home: Home, dev: Device, gateway: Device) -> None:
     home.keepalive(
         dev, t + 4, d, "alarm.eu.hik-connect.com", 443, every=60, up=120, down=60, alpn=()
     )
-    # Cloud recording: the main stream uploaded in steady segments, a connection per hour slice.
+    # Cloud recording: the stream uploaded in steady segments, a new connection every 10 min.
     when = t + 6
     while when < d:
         session = home.tls(dev, when, "cloud.eu.hik-connect.com", 443, alpn=())
@@ -285,16 +305,14 @@ def printer_announce(home: Home, dev: Device, t: float) -> None:
     home.cap.udp(t, dev.node, MDNS, 5353, 5353, payloads.mdns_response(ipp + ipps + scan, extra))
 
 
-def printer(home: Home, dev: Device, gateway: Device) -> None:
+def printer(home: Home, dev: Device) -> None:
     rng, d = home.rng, home.duration
-    t = home.dhcp_renew(
-        dev, rng.uniform(70, 80), dhcp_options(dev, gateway.ip)("request", "renewing")
-    )
+    t = home.dhcp_renew(dev, rng.uniform(70, 80))
     printer_announce(home, dev, t + 0.5)
     printer_announce(home, dev, t + 1.5)
     hello = payloads.wsd_hello(
-        str(uuid.UUID(int=rng.getrandbits(128))),
-        str(uuid.UUID(int=rng.getrandbits(128))),
+        random_uuid(rng),
+        random_uuid(rng),
         "wsdp:Device wprt:PrintDeviceType wscn:ScanDeviceType",
         f"http://{dev.ip}:3911/",
         rng.getrandbits(31),
@@ -303,14 +321,13 @@ def printer(home: Home, dev: Device, gateway: Device) -> None:
     home.keepalive(dev, t + 5, d, "xmpp009.hpeprint.com", 5223, every=90, up=60, down=60, alpn=())
 
 
-def plug(home: Home, dev: Device, gateway: Device) -> None:
+def plug(home: Home, dev: Device) -> None:
     """The plug lost Wi-Fi for a moment and reconnects: DHCP, then its cloud MQTT session."""
     rng, d = home.rng, home.duration
-    t = home.dhcp_join(dev, rng.uniform(48, 55), dhcp_options(dev, gateway.ip))
+    t = home.dhcp_join(dev, rng.uniform(48, 55))
     home.https(dev, t + 1, "a1.tuyaeu.com", [(700, 1_800), (900, 1_200)])
     home.keepalive(dev, t + 3, d, "m1.tuyaeu.com", 8883, every=60, up=2, down=2, alpn=())
-    for when in every_until(t + 30, d, 300, rng):  # energy readings published to the cloud
-        home.https(dev, when, "a1.tuyaeu.com", [(600, 400)], close=True)
+    home.check_in(dev, t + 30, d, "a1.tuyaeu.com", every=300, up=600, down=400)  # energy readings
     discovery = payloads.tuya_discovery(rng, 0)
     for when in every_until(t + 5, d, 5, rng, 0.02):
         home.cap.udp(when, dev.node, ALL_BROADCAST, 49154, 6667, discovery)

@@ -1,4 +1,4 @@
-"""A demo capture of a small home network: a gateway and nine typical devices.
+"""A demo capture of a small home network: a gateway and eight devices behind it.
 
 `generate_home_capture` writes an Ethernet pcap in which each device behaves the way its kind
 does on a real LAN: it joins with DHCP (with its own client's option order and parameter list),
@@ -42,91 +42,37 @@ class Role:
     host: int
     hostname: str
     stack: str
+    dhcp: str
     ttl: int = 64
     timestamps: bool = True
     ports: tuple[int, int] = LINUX_PORTS
     apps: tuple[str, ...] = ()
 
 
+# fmt: off
 CAST = [
-    Role("gateway", "router/access point", "AVM", "FRITZ!Box 7590", "98:9b:cb", 1, "", "openssl"),
-    Role(
-        "laptop",
-        "computer",
-        "Intel",
-        "",
-        "e4:c7:67",
-        20,
-        "DESKTOP-{tag}",
-        "schannel",
-        ttl=128,
-        timestamps=False,
-        ports=IANA_PORTS,
-        apps=("Teams", "Outlook", "WindowsUpdate"),
-    ),
-    Role(
-        "android",
-        "phone",
-        "Samsung",
-        "Galaxy S23",
-        "64:1b:2f",
-        21,
-        "Galaxy-S23",
-        "chromium",
-        apps=("YouTube", "WhatsApp"),
-    ),
-    Role(
-        "iphone",
-        "phone",
-        "Apple",
-        "iPhone",
-        "f0:ee:7a",
-        22,
-        "Annas-iPhone",
-        "apple",
-        ports=IANA_PORTS,
-        apps=("Instagram", "ApplePush"),
-    ),
-    Role(
-        "tv", "TV", "LG", "OLED55C14LB", "ac:5a:f0", 30, "LGwebOSTV", "openssl", apps=("Netflix",)
-    ),
-    Role(
-        "speaker",
-        "speaker",
-        "Sonos",
-        "One",
-        "54:2a:1b",
-        31,
-        "SonosZP",
-        "openssl",
-        apps=("Spotify", "Sonos"),
-    ),
-    Role("camera", "camera", "Hikvision", "DS-2CD2143G2-I", "24:48:45", 40, "", "openssl"),
-    Role(
-        "printer",
-        "printer",
-        "HP",
-        "LaserJet MFP M234sdw",
-        "7c:4d:8f",
-        41,
-        "HP{mac6}",
-        "openssl",
-        ports=IANA_PORTS,
-    ),
-    Role(
-        "plug",
-        "smart plug/IoT hub",
-        "Tuya",
-        "",
-        "fc:67:1f",
-        50,
-        "smartplug-{mac6l}",
-        "mbedtls-psk",
-        timestamps=False,
-        ports=IANA_PORTS,
-        apps=("TuyaLP",),
-    ),
+    Role("gateway", "router/access point", "AVM", "FRITZ!Box 7590", "98:9b:cb", 1, "",
+         stack="openssl", dhcp=""),
+    Role("laptop", "computer", "Intel", "", "e4:c7:67", 20, "DESKTOP-{tag}",
+         stack="schannel", dhcp="windows", ttl=128, timestamps=False, ports=IANA_PORTS,
+         apps=("Teams", "Outlook", "WindowsUpdate")),
+    Role("android", "phone", "Samsung", "Galaxy S23", "64:1b:2f", 21, "Galaxy-S23",
+         stack="chromium", dhcp="android", apps=("YouTube", "WhatsApp")),
+    Role("iphone", "phone", "Apple", "iPhone", "f0:ee:7a", 22, "Annas-iPhone",
+         stack="apple", dhcp="ios", ports=IANA_PORTS, apps=("Instagram", "ApplePush")),
+    Role("tv", "TV", "LG", "OLED55C14LB", "ac:5a:f0", 30, "LGwebOSTV",
+         stack="openssl", dhcp="webos", apps=("Netflix",)),
+    Role("speaker", "speaker", "Sonos", "One", "54:2a:1b", 31, "SonosZP",
+         stack="openssl", dhcp="sonos", apps=("Spotify", "Sonos")),
+    Role("camera", "camera", "Hikvision", "DS-2CD2143G2-I", "24:48:45", 40, "",
+         stack="openssl", dhcp="udhcpc-1.19"),
+    Role("printer", "printer", "HP", "LaserJet MFP M234sdw", "7c:4d:8f", 41, "HP{mac6}",
+         stack="openssl", dhcp="hp-laserjet", ports=IANA_PORTS),
+    Role("plug", "smart plug/IoT hub", "Tuya", "", "fc:67:1f", 50, "smartplug-{mac6l}",
+         stack="mbedtls-psk", dhcp="udhcpc-1.24", timestamps=False, ports=IANA_PORTS,
+         apps=("TuyaLP",)),
 ]
+# fmt: on
 
 
 def _cast(rng: random.Random) -> dict[str, Device]:
@@ -159,6 +105,7 @@ def _cast(rng: random.Random) -> dict[str, Device]:
             name,
             role.stack,
             node,
+            role.dhcp,
             role.ports,
             role.apps,
         )
@@ -173,9 +120,10 @@ def generate_home_capture(
 ) -> dict[str, Any]:
     """Write a pcap of `minutes` of a home network starting at `start_ms`; describe its devices.
 
-    Returns {"path", "start_ms", "end_ms", "packets", "bytes", "gateway", "devices"}, where each
-    device is {"key", "mac", "ip", "type", "brand", "model", "hostname", "apps"}: what a correct
-    recognizer should report for it, with `apps` the applications its traffic should be named as.
+    Returns {"path", "start_ms", "end_ms", "packets", "bytes", "gateway", "devices"}. `devices`
+    lists all nine (the gateway first), each {"key", "mac", "ip", "type", "brand", "model",
+    "hostname", "apps"}: what a correct recognizer reports for it, `apps` being the applications
+    (as nDPI names them) its traffic must be counted under.
     """
     if minutes < 5:
         raise ValueError("a demo capture needs at least 5 minutes to show every device")
@@ -183,16 +131,15 @@ def generate_home_capture(
     cap = Capture(start_us=start_ms * 1000, duration=minutes * 60.0)
     devices = _cast(rng)
     home = Home(cap, rng, devices["gateway"])
-    gateway = devices["gateway"]
     appliances.gateway(home, devices)
     personal.windows_laptop(home, devices["laptop"], devices)
-    personal.android(home, devices["android"], gateway)
-    personal.iphone(home, devices["iphone"], gateway, devices["speaker"])
-    appliances.tv(home, devices["tv"], gateway)
-    appliances.speaker(home, devices["speaker"], gateway)
-    appliances.camera(home, devices["camera"], gateway)
-    appliances.printer(home, devices["printer"], gateway)
-    appliances.plug(home, devices["plug"], gateway)
+    personal.android(home, devices["android"], devices["tv"])
+    personal.iphone(home, devices["iphone"], devices["speaker"])
+    appliances.tv(home, devices["tv"])
+    appliances.speaker(home, devices["speaker"])
+    appliances.camera(home, devices["camera"])
+    appliances.printer(home, devices["printer"])
+    appliances.plug(home, devices["plug"])
     path = Path(path)
     packets = cap.write(path)
     return {

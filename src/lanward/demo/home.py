@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import random
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -34,6 +35,12 @@ WSD = Node(ip="239.255.255.250", mac=multicast_mac("239.255.255.250"), ttl=1)
 LAN_BROADCAST = Node(ip=LAN_PREFIX + "255", mac=BROADCAST_MAC)
 ALL_BROADCAST = Node(ip="255.255.255.255", mac=BROADCAST_MAC)
 
+LEASE_SECONDS = 864000  # a FRITZ!Box hands out ten-day leases
+
+ACCEPT_HTML = (
+    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
+)
+
 # RFC 5737 documentation networks: public-looking, never routed.
 REMOTE_NETS = ("203.0.113.0/24", "198.51.100.0/24", "192.0.2.0/24")
 
@@ -51,6 +58,7 @@ class Device:
     hostname: str
     stack: str  # TLS client stack: chromium, apple, openssl, schannel, mbedtls-psk
     node: Node
+    dhcp_client: str  # a key of DHCP_CLIENTS
     ports: tuple[int, int] = (49152, 65535)
     apps: tuple[str, ...] = ()
     dns_cache: dict[str, tuple[str, float]] = field(default_factory=dict)
@@ -78,82 +86,64 @@ class Device:
         }
 
 
-def _client_id(dev: Device) -> bytes:
-    return b"\x01" + bytes.fromhex(dev.mac.replace(":", ""))
+# The DHCP clients of the demo home: the options each puts in a message, in wire order.
+# "id" is the client identifier (01 + MAC), "chosen" the requested address and server id as the
+# client's phase needs them, "host" the hostname (option 12), "fqdn" the client FQDN (81).
+DHCP_CLIENTS: dict[str, list[object]] = {
+    "android": [  # AOSP DhcpClient
+        "id", "chosen", ("max_dhcp_size", 1500), ("vendor_class_id", b"android-dhcp-13"), "host",
+        ("param_req_list", [1, 3, 6, 15, 26, 28, 51, 58, 59, 43]),
+    ],
+    "ios": [  # iOS 17 configd
+        ("param_req_list", [1, 121, 3, 6, 15, 108, 114, 119, 252, 95, 44, 46]),
+        ("max_dhcp_size", 1500), "id", "chosen", ("lease_time", 7776000), "host",
+    ],
+    "windows": [  # Windows 10/11
+        "id", "chosen", "host", "fqdn", ("vendor_class_id", b"MSFT 5.0"),
+        ("param_req_list", [1, 3, 6, 15, 31, 33, 43, 44, 46, 47, 119, 121, 249, 252]),
+    ],
+    "udhcpc-1.24": [  # BusyBox udhcpc (embedded Linux)
+        "id", "chosen", ("max_dhcp_size", 576), ("vendor_class_id", b"udhcp 1.24.2"), "host",
+        ("param_req_list", [1, 3, 6, 12, 15, 28, 42]),
+    ],
+    "udhcpc-1.19": [
+        "id", "chosen", ("max_dhcp_size", 576), ("vendor_class_id", b"udhcp 1.19.4"), "host",
+        ("param_req_list", [1, 3, 6, 12, 15, 28, 42]),
+    ],
+    "sonos": ["chosen", "host", ("param_req_list", [1, 3, 6, 12, 15, 28, 40, 41, 42])],
+    "webos": [
+        "id", ("max_dhcp_size", 1500), "chosen", "host",
+        ("param_req_list", [1, 3, 6, 12, 15, 28, 42]),
+    ],
+    "hp-laserjet": [
+        "id", "chosen", ("max_dhcp_size", 1024), "host",
+        ("param_req_list", [1, 3, 6, 15, 44, 46, 47, 81, 12, 2, 42, 26, 119]),
+    ],
+}  # fmt: skip
 
 
 def dhcp_options(dev: Device, gateway_ip: str) -> Callable[[str, str], list[tuple[str, object]]]:
     """Options for a DHCP `message` in a client `phase`: selecting, init-reboot or renewing."""
 
     def build(message: str, phase: str) -> list[tuple[str, object]]:
-        chosen: list[tuple[str, object]] = []
-        if phase in ("selecting", "init-reboot"):
-            chosen.append(("requested_addr", dev.ip))
-        if phase == "selecting":
-            chosen.append(("server_id", gateway_ip))
-        head: list[tuple[str, object]] = [("message-type", message)]
-        host = [("hostname", dev.hostname.encode())] if dev.hostname else []
-        if dev.key == "android":  # AOSP DhcpClient
-            return [
-                *head,
-                ("client_id", _client_id(dev)),
-                *chosen,
-                ("max_dhcp_size", 1500),
-                ("vendor_class_id", b"android-dhcp-13"),
-                *host,
-                ("param_req_list", [1, 3, 6, 15, 26, 28, 51, 58, 59, 43]),
-            ]
-        if dev.key == "iphone":  # iOS 17 configd
-            return [
-                *head,
-                ("param_req_list", [1, 121, 3, 6, 15, 108, 114, 119, 252, 95, 44, 46]),
-                ("max_dhcp_size", 1500),
-                ("client_id", _client_id(dev)),
-                *chosen,
-                ("lease_time", 7776000),
-                *host,
-            ]
-        if dev.key == "laptop":  # Windows 11 DHCP client
-            return [
-                *head,
-                ("client_id", _client_id(dev)),
-                *chosen,
-                *host,
-                ("client_FQDN", b"\x00\x00\x00" + dev.hostname.encode()),
-                ("vendor_class_id", b"MSFT 5.0"),
-                ("param_req_list", [1, 3, 6, 15, 31, 33, 43, 44, 46, 47, 119, 121, 249, 252]),
-            ]
-        if dev.key in ("plug", "camera"):  # BusyBox udhcpc
-            version = b"udhcp 1.24.2" if dev.key == "plug" else b"udhcp 1.19.4"
-            return [
-                *head,
-                ("client_id", _client_id(dev)),
-                *chosen,
-                ("max_dhcp_size", 576),
-                ("vendor_class_id", version),
-                *host,
-                ("param_req_list", [1, 3, 6, 12, 15, 28, 42]),
-            ]
-        if dev.key == "speaker":
-            return [*head, *chosen, *host, ("param_req_list", [1, 3, 6, 12, 15, 28, 40, 41, 42])]
-        if dev.key == "tv":
-            return [
-                *head,
-                ("client_id", _client_id(dev)),
-                ("max_dhcp_size", 1500),
-                *chosen,
-                *host,
-                ("param_req_list", [1, 3, 6, 12, 15, 28, 42]),
-            ]
-        # HP LaserJet firmware
-        return [
-            *head,
-            ("client_id", _client_id(dev)),
-            *chosen,
-            ("max_dhcp_size", 1024),
-            *host,
-            ("param_req_list", [1, 3, 6, 15, 44, 46, 47, 81, 12, 2, 42, 26, 119]),
-        ]
+        out: list[tuple[str, object]] = [("message-type", message)]
+        for item in DHCP_CLIENTS[dev.dhcp_client]:
+            if item == "id":
+                out.append(("client_id", b"\x01" + bytes.fromhex(dev.mac.replace(":", ""))))
+            elif item == "chosen":
+                if phase in ("selecting", "init-reboot"):
+                    out.append(("requested_addr", dev.ip))
+                if phase == "selecting":
+                    out.append(("server_id", gateway_ip))
+            elif item == "host":
+                if dev.hostname:
+                    out.append(("hostname", dev.hostname.encode()))
+            elif item == "fqdn":
+                out.append(("client_FQDN", b"\x00\x00\x00" + dev.hostname.encode()))
+            else:
+                assert isinstance(item, tuple)
+                out.append(item)
+        return out
 
     return build
 
@@ -229,66 +219,40 @@ class Home:
 
     # -- DHCP ------------------------------------------------------------------------------
 
-    def dhcp_join(
-        self,
-        dev: Device,
-        t: float,
-        options: Callable[[str, str], list[tuple[str, object]]],
-        discover: bool = True,
-    ) -> float:
-        """DISCOVER/OFFER/REQUEST/ACK, or a REQUEST for the last address (INIT-REBOOT)."""
-        gw = self.gateway
+    def dhcp_join(self, dev: Device, t: float, discover: bool = True) -> float:
+        """DISCOVER/OFFER/REQUEST/ACK, or just a REQUEST for the last address (INIT-REBOOT)."""
+        gw, options = self.gateway, dhcp_options(dev, self.gateway.ip)
         xid = self.rng.getrandbits(32)
-        anyone = Node(ip="0.0.0.0", mac=dev.mac, ttl=64)  # noqa: S104 - a source address
+        anyone = Node(ip="0.0.0.0", mac=dev.mac, ttl=dev.node.ttl)  # noqa: S104 - a source
         everyone = Node(ip="255.255.255.255", mac=BROADCAST_MAC)
+        leased = Node(ip=dev.ip, mac=dev.mac)
         if discover:
-            self.cap.udp(
-                t,
-                anyone,
-                everyone,
-                68,
-                67,
-                payloads.dhcp_client(dev.mac, xid, options("discover", "")),
-            )
+            hello = payloads.dhcp_client(dev.mac, xid, options("discover", ""))
+            self.cap.udp(t, anyone, everyone, 68, 67, hello)
             t += self.rng.uniform(0.002, 0.02)
-            offer = payloads.dhcp_server(dev.mac, xid, "offer", dev.ip, gw.ip, 864000)
-            self.cap.udp(t, gw.node, Node(ip=dev.ip, mac=dev.mac), 67, 68, offer)
+            offer = payloads.dhcp_server(dev.mac, xid, "offer", dev.ip, gw.ip, LEASE_SECONDS)
+            self.cap.udp(t, gw.node, leased, 67, 68, offer)
             t += self.rng.uniform(0.01, 0.05)
-        self.cap.udp(
-            t,
-            anyone,
-            everyone,
-            68,
-            67,
-            payloads.dhcp_client(
-                dev.mac,
-                xid,
-                options("request", "selecting" if discover else "init-reboot"),
-                secs=1 if discover else 0,
-            ),
-        )
+        phase = "selecting" if discover else "init-reboot"
+        request = payloads.dhcp_client(dev.mac, xid, options("request", phase), secs=int(discover))
+        self.cap.udp(t, anyone, everyone, 68, 67, request)
         t += self.rng.uniform(0.002, 0.02)
-        ack = payloads.dhcp_server(dev.mac, xid, "ack", dev.ip, gw.ip, 864000)
-        self.cap.udp(t, gw.node, Node(ip=dev.ip, mac=dev.mac), 67, 68, ack)
+        ack = payloads.dhcp_server(dev.mac, xid, "ack", dev.ip, gw.ip, LEASE_SECONDS)
+        self.cap.udp(t, gw.node, leased, 67, 68, ack)
         self.gratuitous_arp(t + 0.05, dev)
         return t + 0.06
 
-    def dhcp_renew(self, dev: Device, t: float, options: list[tuple[str, object]]) -> float:
+    def dhcp_renew(self, dev: Device, t: float) -> float:
         """A RENEWING request: unicast to the server from the leased address."""
         gw = self.gateway
         xid = self.rng.getrandbits(32)
+        options = dhcp_options(dev, gw.ip)("request", "renewing")
         self.cap.udp(
             t, dev.node, gw.node, 68, 67, payloads.dhcp_client(dev.mac, xid, options, ciaddr=dev.ip)
         )
         t += self.rng.uniform(0.002, 0.02)
-        self.cap.udp(
-            t,
-            gw.node,
-            dev.node,
-            67,
-            68,
-            payloads.dhcp_server(dev.mac, xid, "ack", dev.ip, gw.ip, 864000),
-        )
+        ack = payloads.dhcp_server(dev.mac, xid, "ack", dev.ip, gw.ip, LEASE_SECONDS)
+        self.cap.udp(t, gw.node, dev.node, 67, 68, ack)
         return t
 
     # -- connections -----------------------------------------------------------------------
@@ -370,6 +334,20 @@ class Home:
         session.close(session.t + self.rng.uniform(0.05, 0.4), by_client=self.rng.random() < 0.5)
         return session.t
 
+    def typed_address(
+        self, dev: Device, t: float, host: str, user_agent: str, server: str
+    ) -> float:
+        """A browser asked for an address typed without https://: one GET, a 301 to HTTPS."""
+        request = payloads.http_request("GET", "/", host, [
+            ("Connection", "keep-alive"), ("Upgrade-Insecure-Requests", "1"),
+            ("User-Agent", user_agent), ("Accept", ACCEPT_HTML),
+            ("Accept-Encoding", "gzip, deflate"), ("Accept-Language", "de-DE,de;q=0.9,en;q=0.8"),
+        ])  # fmt: skip
+        response = payloads.http_response(
+            "301 Moved Permanently", [("Location", f"https://{host}/"), ("Server", server)]
+        )
+        return self.http(dev, t, host, request, response)
+
     def stream(
         self,
         dev: Device,
@@ -439,6 +417,10 @@ class Home:
         """A fresh HTTPS request every `every` seconds (metrics, store, status reports)."""
         for when in every_until(t0, t1, every, self.rng):
             self.https(dev, when, sni, [(up, down)], close=True)
+
+
+def random_uuid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128)))
 
 
 def every_until(

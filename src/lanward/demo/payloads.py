@@ -11,6 +11,7 @@ import random
 import struct
 import zlib
 from functools import lru_cache
+from typing import Any
 
 # -- DHCP ------------------------------------------------------------------------------------
 
@@ -87,7 +88,7 @@ def mdns_query(names: list[tuple[str, str]]) -> bytes:
 
 def mdns_service(
     instance: str, service: str, host: str, ip: str, port: int, txt: list[str]
-) -> tuple[list[object], list[object]]:
+) -> tuple[list[Any], list[Any]]:
     """The answer and additional records that announce one DNS-SD service instance."""
     from scapy.layers.dns import DNSRR, DNSRRSRV
 
@@ -115,16 +116,10 @@ def mdns_service(
     return answers, additional
 
 
-def mdns_response(answers: list[object], additional: list[object] | None = None) -> bytes:
+def mdns_response(answers: list[Any], additional: list[Any] | None = None) -> bytes:
     from scapy.layers.dns import DNS
 
     return bytes(DNS(id=0, qr=1, aa=1, rd=0, an=answers, ar=additional or []))
-
-
-def mdns_host(host: str, ip: str) -> object:
-    from scapy.layers.dns import DNSRR
-
-    return DNSRR(rrname=f"{host}.local", type="A", rclass=0x8001, ttl=120, rdata=ip)
 
 
 # -- SSDP, WS-Discovery, NetBIOS, LLMNR ---------------------------------------------------------
@@ -162,6 +157,21 @@ def ssdp_search(target: str, user_agent: str) -> bytes:
             ("MX", "1"),
             ("ST", target),
             ("USER-AGENT", user_agent),
+        ],
+    )
+
+
+def ssdp_search_response(location: str, server: str, target: str, usn: str) -> bytes:
+    """The unicast answer a device sends to an M-SEARCH for one of its types."""
+    return ssdp(
+        "HTTP/1.1 200 OK",
+        [
+            ("CACHE-CONTROL", "max-age=1800"),
+            ("EXT", ""),
+            ("LOCATION", location),
+            ("SERVER", server),
+            ("ST", target),
+            ("USN", f"{usn}::{target}"),
         ],
     )
 
@@ -522,6 +532,7 @@ def _server_hello_template(stack: str) -> bytes:
     from scapy.layers.tls.handshake import TLSServerHello
     from scapy.layers.tls.keyexchange_tls13 import KeyShareEntry, TLS_Ext_KeyShare_SH
 
+    exts: list[Any]
     if stack == "mbedtls-psk":
         cipher, exts = 0x00AE, [TLS_Ext_ExtendedMasterSecret()]
     else:

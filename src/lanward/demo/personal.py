@@ -7,8 +7,17 @@ announces, and what its person does with it (browsing, video, chat, a print job)
 from __future__ import annotations
 
 from lanward.demo import payloads
-from lanward.demo.appliances import printer_announce, sonos_announce
-from lanward.demo.home import LAN_BROADCAST, LLMNR, MDNS, WSD, Device, Home, dhcp_options
+from lanward.demo.appliances import printer_announce, sonos_announce, tv_answers_search
+from lanward.demo.home import (
+    LAN_BROADCAST,
+    LLMNR,
+    MDNS,
+    SSDP,
+    WSD,
+    Device,
+    Home,
+    random_uuid,
+)
 from lanward.demo.wire import Node
 
 UA_ANDROID_CHROME = (
@@ -16,6 +25,7 @@ UA_ANDROID_CHROME = (
     "Chrome/120.0.6099.144 Mobile Safari/537.36"
 )
 UA_ANDROID_DALVIK = "Dalvik/2.1.0 (Linux; U; Android 13; SM-S911B Build/TP1A.220624.014)"
+UA_DIAL = "Google Chrome/120.0.6099.144 Android"
 UA_IPHONE_SAFARI = (
     "Mozilla/5.0 (iPhone; CPU iPhone OS 17_2_1 like Mac OS X) AppleWebKit/605.1.15 "
     "(KHTML, like Gecko) Version/17.2 Mobile/15E148 Safari/604.1"
@@ -24,16 +34,11 @@ UA_EDGE = (
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/120.0.0.0 Safari/537.36 Edg/120.0.2210.91"
 )
-ACCEPT_HTML = (
-    "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
-)
 
 
 def windows_laptop(home: Home, dev: Device, devices: dict[str, Device]) -> None:
     rng, d = home.rng, home.duration
-    t = home.dhcp_join(
-        dev, rng.uniform(15, 25), dhcp_options(dev, devices["gateway"].ip), discover=False
-    )
+    t = home.dhcp_join(dev, rng.uniform(15, 25), discover=False)
     for n in range(3):  # name registration, repeated as Windows does
         for file_server in (False, True):
             body = payloads.nbns_registration(
@@ -41,10 +46,10 @@ def windows_laptop(home: Home, dev: Device, devices: dict[str, Device]) -> None:
             )
             home.cap.udp(t + 0.6 * n + 0.01 * file_server, dev.node, LAN_BROADCAST, 137, 137, body)
     hello = payloads.wsd_hello(
-        str(uuid.UUID(int=rng.getrandbits(128))),
-        str(uuid.UUID(int=rng.getrandbits(128))),
+        random_uuid(rng),
+        random_uuid(rng),
         "wsdp:Device pub:Computer",
-        f"http://{dev.ip}:5357/{uuid.UUID(int=rng.getrandbits(128))}/",
+        f"http://{dev.ip}:5357/{random_uuid(rng)}/",
         rng.getrandbits(31),
     )
     home.cap.udp(t + 0.3, dev.node, WSD, rng.randint(49152, 65535), 3702, hello)
@@ -125,25 +130,8 @@ def windows_laptop(home: Home, dev: Device, devices: dict[str, Device]) -> None:
     for start, end in ((0.04 * d, 0.30 * d), (0.55 * d, 0.92 * d)):
         t = start
         while t < end:
-            if first:  # a typed address: plain HTTP, redirected to HTTPS
-                req = payloads.http_request(
-                    "GET",
-                    "/",
-                    "www.heise.de",
-                    [
-                        ("Connection", "keep-alive"),
-                        ("Upgrade-Insecure-Requests", "1"),
-                        ("User-Agent", UA_EDGE),
-                        ("Accept", ACCEPT_HTML),
-                        ("Accept-Encoding", "gzip, deflate"),
-                        ("Accept-Language", "de-DE,de;q=0.9,en;q=0.8"),
-                    ],
-                )
-                resp = payloads.http_response(
-                    "301 Moved Permanently",
-                    [("Location", "https://www.heise.de/"), ("Server", "nginx")],
-                )
-                t = home.http(dev, t, "www.heise.de", req, resp)
+            if first:  # an address typed without https://
+                t = home.typed_address(dev, t, "www.heise.de", UA_EDGE, "nginx")
                 t = home.https(dev, t + 0.05, "www.heise.de", [(700, 90_000), (500, 40_000)])
                 first = False
             site = rng.choice(_LAPTOP_SITES)
@@ -155,7 +143,7 @@ def windows_laptop(home: Home, dev: Device, devices: dict[str, Device]) -> None:
                 home.https(dev, t + n * rng.uniform(0.05, 0.3), host, pieces, gap=(0.02, 0.4))
             t += rng.uniform(30, 120)
     _print_job(home, dev, devices["printer"], 0.42 * d)
-    _watchcamera(home, dev, devices["camera"], 0.70 * d)
+    _watch_camera(home, dev, devices["camera"], 0.70 * d)
 
 
 _LAPTOP_SITES = [
@@ -213,7 +201,7 @@ def _print_job(home: Home, laptop: Device, printer: Device, t: float) -> None:
     session.close(session.t + 1.0)
 
 
-def _watchcamera(home: Home, laptop: Device, camera: Device, t: float) -> None:
+def _watch_camera(home: Home, laptop: Device, camera: Device, t: float) -> None:
     """VLC on the laptop pulls the camera's RTSP sub-stream for a minute and a half."""
     rng = home.rng
     server = Node(
@@ -281,9 +269,9 @@ def _watchcamera(home: Home, laptop: Device, camera: Device, t: float) -> None:
     session.close()
 
 
-def android(home: Home, dev: Device, gateway: Device) -> None:
+def android(home: Home, dev: Device, tv: Device) -> None:
     rng, d = home.rng, home.duration
-    t = home.dhcp_join(dev, rng.uniform(40, 50), dhcp_options(dev, gateway.ip))
+    t = home.dhcp_join(dev, rng.uniform(40, 50))
     probe = payloads.http_request(
         "GET",
         "/generate_204",
@@ -310,34 +298,16 @@ def android(home: Home, dev: Device, gateway: Device) -> None:
             [(800, rng.randint(120_000, 320_000))],
         )
     # The browser: one plain-HTTP address typed by hand, then news.
-    req = payloads.http_request(
-        "GET",
-        "/",
-        "www.spiegel.de",
-        [
-            ("Connection", "keep-alive"),
-            ("Upgrade-Insecure-Requests", "1"),
-            ("User-Agent", UA_ANDROID_CHROME),
-            ("Accept", ACCEPT_HTML),
-            ("Accept-Encoding", "gzip, deflate"),
-            ("Accept-Language", "de-DE,de;q=0.9"),
-        ],
-    )
-    t = home.http(
-        dev,
-        0.2 * d,
-        "www.spiegel.de",
-        req,
-        payloads.http_response(
-            "301 Moved Permanently",
-            [("Location", "https://www.spiegel.de/"), ("Server", "Varnish")],
-        ),
-    )
+    t = home.typed_address(dev, 0.2 * d, "www.spiegel.de", UA_ANDROID_CHROME, "Varnish")
     home.https(
         dev, t + 0.05, "www.spiegel.de", [(700, 150_000), (600, 80_000), (600, 60_000)], gap=(5, 40)
     )
     # YouTube: page and thumbnails, then video chunks from a googlevideo cache.
     start = 0.45 * d
+    port = dev.port(rng)  # the app looks for a screen to cast to (DIAL)
+    search = payloads.ssdp_search("urn:dial-multiscreen-org:service:dial:1", UA_DIAL)
+    home.cap.udp(start - 1, dev.node, SSDP, port, 1900, search)
+    tv_answers_search(home, tv, dev, port, start - 1 + rng.uniform(0.05, 0.4))
     home.https(dev, start, "www.youtube.com", [(900, 60_000), (700, 30_000)])
     home.https(dev, start + 0.5, "i.ytimg.com", [(500, 25_000)] * 4, gap=(0.05, 0.3))
     cache = f"rr{rng.randint(1, 6)}---sn-{rng.choice(('4g5e6nzl', '4g5ednsz', 'h0jeen7y'))}.googlevideo.com"
@@ -353,9 +323,9 @@ def android(home: Home, dev: Device, gateway: Device) -> None:
     )
 
 
-def iphone(home: Home, dev: Device, gateway: Device, speaker: Device) -> None:
+def iphone(home: Home, dev: Device, speaker: Device) -> None:
     rng, d = home.rng, home.duration
-    t = home.dhcp_join(dev, 0.2 * d, dhcp_options(dev, gateway.ip), discover=False)
+    t = home.dhcp_join(dev, 0.2 * d, discover=False)
     instance = "Anna\u2019s iPhone"
     rp = rng.randbytes(6).hex(":")
     companion, extra = payloads.mdns_service(
@@ -425,28 +395,6 @@ def iphone(home: Home, dev: Device, gateway: Device, speaker: Device) -> None:
     home.https(dev, start, "i.instagram.com", [(1100, 45_000)] * 3, gap=(0.5, 5))
     cdn = f"scontent-fra{rng.randint(3, 5)}-1.cdninstagram.com"
     home.stream(dev, start + 2, end, lambda: cdn, chunk=90_000, every=12, connection_life=180)
-    req = payloads.http_request(
-        "GET",
-        "/",
-        "www.tagesschau.de",
-        [
-            ("Accept", ACCEPT_HTML),
-            ("Upgrade-Insecure-Requests", "1"),
-            ("User-Agent", UA_IPHONE_SAFARI),
-            ("Accept-Language", "de-DE,de;q=0.9"),
-            ("Accept-Encoding", "gzip, deflate"),
-            ("Connection", "keep-alive"),
-        ],
-    )
-    t = home.http(
-        dev,
-        0.47 * d,
-        "www.tagesschau.de",
-        req,
-        payloads.http_response(
-            "301 Moved Permanently",
-            [("Location", "https://www.tagesschau.de/"), ("Server", "Apache")],
-        ),
-    )
+    t = home.typed_address(dev, 0.47 * d, "www.tagesschau.de", UA_IPHONE_SAFARI, "Apache")
     home.https(dev, t + 0.05, "www.tagesschau.de", [(650, 120_000), (600, 70_000)], gap=(10, 50))
     home.https(dev, 0.75 * d, "g.whatsapp.net", [(400, 500), (300, 900)], gap=(2, 10))

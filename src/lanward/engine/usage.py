@@ -119,9 +119,11 @@ class UsageMeter:
         """What changed since the last flush, per (device, app, hour), as increments.
 
         Hours that ended more than `grace_ms` before `now_ms` are final and forgotten; the current
-        hour stays so its active minutes keep counting correctly across flushes.
+        hour stays so its active minutes keep counting correctly across flushes. All deltas are
+        computed before any finished hour's minutes are dropped.
         """
         out = []
+        finished = []
         for key in list(self.hourly):
             mac, app, hour_ms = key
             row = self.hourly[key]
@@ -138,16 +140,17 @@ class UsageMeter:
             )
             if delta.bytes_up or delta.bytes_down or delta.active_seconds:
                 out.append(delta)
+            self.reported[key] = (row.bytes_up, row.bytes_down, active)
             if hour_ms + HOUR_MS + grace_ms <= now_ms:
-                del self.hourly[key]
-                self.reported.pop(key, None)
-                minutes = self.minutes.get((mac, app), {})
-                for minute in [m for m in minutes if m * MINUTE_MS < hour_ms + HOUR_MS]:
-                    del minutes[minute]
-                if not minutes:
-                    self.minutes.pop((mac, app), None)
-            else:
-                self.reported[key] = (row.bytes_up, row.bytes_down, active)
+                finished.append(key)
+        for mac, app, hour_ms in finished:
+            del self.hourly[(mac, app, hour_ms)]
+            self.reported.pop((mac, app, hour_ms), None)
+            minutes = self.minutes.get((mac, app), {})
+            for minute in [m for m in minutes if hour_ms <= m * MINUTE_MS < hour_ms + HOUR_MS]:
+                del minutes[minute]
+            if not minutes:
+                self.minutes.pop((mac, app), None)
         return out
 
     def drain_hours(self, before_ms: int) -> list[UsageRow]:

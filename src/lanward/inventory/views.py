@@ -101,7 +101,8 @@ def device_detail(request: HttpRequest, pk: int) -> HttpResponse:
             changed = ", ".join(form.changed_data)
             device = form.save(commit=False)
             device.is_new = False
-            device.save()
+            # Only what the user edits: the station may have updated the rest meanwhile.
+            device.save(update_fields=[*DeviceForm.Meta.fields, "is_new"])
             if changed:
                 DeviceEvent.objects.create(
                     device=device, kind=DeviceEvent.Kind.EDITED, detail=f"changed {changed}"
@@ -178,7 +179,11 @@ def member_list(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def member_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     member = get_object_or_404(Member, pk=pk) if pk else Member()
-    form = MemberForm(request.POST or None, request.FILES or None, instance=member)
+    form = (
+        MemberForm(request.POST, request.FILES, instance=member)
+        if request.method == "POST"
+        else MemberForm(instance=member)
+    )
     if request.method == "POST" and form.is_valid():
         member = form.save()
         messages.success(request, f"{member.name} is saved.")

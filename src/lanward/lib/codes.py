@@ -1,8 +1,9 @@
 """Activation codes: 20 characters of Crockford's base-32 alphabet, the last a check character.
 
-19 random characters carry 95 bits. The check character is Luhn mod 32, which catches every
-single mistyped character and nearly every swap of two neighbours, so a typo is reported before
-anything is looked up.
+19 random characters carry 95 bits. The check character makes the code a word of a linear code
+over GF(32): each character is weighted by a distinct power of x, so every single mistyped
+character and every swap of two neighbours changes the sum and is reported as a typo before
+anything is looked up. (Luhn mod 32 misses swapping "0" and "Z".)
 """
 
 from __future__ import annotations
@@ -20,14 +21,19 @@ class CodeFormatError(ValueError):
     """Not a well-formed code; the message says what is wrong."""
 
 
+def _times_x(value: int) -> int:
+    """Multiply by x in GF(32) = GF(2)[x] / (x^5 + x^2 + 1)."""
+    value <<= 1
+    return value ^ 0b100101 if value & 0b100000 else value
+
+
 def _check_char(body: str) -> str:
-    n = len(ALPHABET)
-    total, factor = 0, 2
-    for ch in reversed(body):
-        addend = factor * ALPHABET.index(ch)
-        factor = 1 if factor == 2 else 2
-        total += addend // n + addend % n
-    return ALPHABET[(n - total % n) % n]
+    # Horner's rule: the code is valid when sum(c_i * x^(n-1-i)) == 0. Weights are nonzero and
+    # neighbours' weights differ (x != 1), so one wrong character or one swap can't cancel out.
+    total = 0
+    for ch in body:
+        total = _times_x(total) ^ ALPHABET.index(ch)
+    return ALPHABET[_times_x(total)]
 
 
 def generate() -> str:

@@ -43,7 +43,8 @@ def _b64(data: bytes) -> str:
 
 
 def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    # validate: anything outside the base64url alphabet is malformed, not silently dropped.
+    return base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
 
 
 def sign(private_key: Ed25519PrivateKey, claims: dict[str, Any]) -> str:

@@ -175,7 +175,7 @@ def renew_now(
         sub.status = Subscription.Status.ACTIVE if sub.auto_renew else Subscription.Status.CANCELED
         sub.failed_attempts, sub.next_attempt_at, sub.grace_until = 0, None, None
         sub.save()
-    _mail(license, "renewed", license.ends_at, {"invoice": invoice})
+    _mail(license, "renewed", license.ends_at, {"invoice": invoice, "pending": status == "pending"})
     return invoice
 
 
@@ -319,9 +319,8 @@ def _renew_one(
                 grace_until=None,
             )
         report.renewed.append(license.pk)
-        _mail(
-            license, "renewed", period_start, {"invoice": invoice, "pending": status == "pending"}
-        )
+        # `lic`, not `license`: the mail tells the new end date.
+        _mail(lic, "renewed", period_start, {"invoice": invoice, "pending": status == "pending"})
         return
     attempts = sub.failed_attempts + 1
     retry_days = settings.LANWARD_RENEWAL_RETRY_DAYS

@@ -65,7 +65,8 @@ def license_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@reauthentication_required(allow_get=True)
+@login_required
+@reauthentication_required  # the page shows the whole key: confirm who is asking, GET included
 def license_key(request: HttpRequest, pk: int) -> HttpResponse:
     license = _own_license(request, pk)
     return render(request, "licensing/license_key.html", {"license": license})
