@@ -155,7 +155,6 @@ class Home:
         rng.shuffle(pool)
         self._free = pool
         self._remote: dict[str, str] = {}
-        self._dns_id = rng.getrandbits(16)
 
     @property
     def duration(self) -> float:
@@ -193,14 +192,12 @@ class Home:
         )
         qtypes = ("A", "AAAA") if dev.stack in ("chromium", "apple", "schannel") else ("A",)
         for n, qtype in enumerate(qtypes):
-            self._dns_id = (self._dns_id + 7919) & 0xFFFF
+            ident = self.rng.getrandbits(16)
             sport = self.rng.randint(*dev.ports)  # resolvers randomize the source port
             sent = t + n * 0.0004
-            self.cap.udp(
-                sent, dev.node, gw, sport, 53, payloads.dns_query(self._dns_id, name, qtype)
-            )
+            self.cap.udp(sent, dev.node, gw, sport, 53, payloads.dns_query(ident, name, qtype))
             answer = [ip] if qtype == "A" else []
-            reply = payloads.dns_answer(self._dns_id, name, qtype, answer, ttl)
+            reply = payloads.dns_answer(ident, name, qtype, answer, ttl)
             self.cap.udp(sent + delay + n * 0.0002, gw, dev.node, 53, sport, reply)
         dev.dns_cache[name] = (ip, t + ttl)
         return ip, t + delay + 0.0005
@@ -400,15 +397,15 @@ class Home:
         while t < t1:
             session = self.tls(dev, t, sni, port, alpn)
             end = min(t1, session.t + life * self.rng.uniform(0.8, 1.0))
-            while session.t + every < end:
-                session.t += every * self.rng.uniform(0.85, 1.15)
+            while (ping := session.t + every * self.rng.uniform(0.85, 1.15)) < end:
                 session.exchange(
                     payloads.tls_records(up, self.rng),
                     payloads.tls_records(down, self.rng),
+                    t=ping,
                     think=0.001,
                 )
             if end < t1:
-                session.close(end, by_client=True)
+                session.close(max(end, session.t + 0.5), by_client=True)
             t = end + self.rng.uniform(1.0, 10.0)
 
     def check_in(
