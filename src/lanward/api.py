@@ -302,6 +302,10 @@ class StationAuth(HttpBearer):
         )
         from lanward.stations.models import Station
 
+        try:
+            station_id = UUID(str(station_id))
+        except ValueError:
+            return None  # not a station id: 401, like a wrong secret (not a 500)
         station = (
             Station.objects.filter(pk=station_id, removed_at__isnull=True)
             .select_related("license__plan")

@@ -1,11 +1,12 @@
-"""Security headers that Django does not set by itself."""
+"""Security headers that Django does not set by itself; deeply nested JSON refused."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 
 # Pages under these prefixes deal with credentials: never framed, never cached.
 AUTH_PREFIXES = ("/accounts/", "/admin/login", "/_allauth/")
@@ -32,3 +33,22 @@ class SecurityHeadersMiddleware:
             for morsel in response.cookies.values():
                 morsel["secure"] = True
         return response
+
+
+class HeadlessJSONMiddleware:
+    """allauth's headless API answers malformed JSON with 400, but a deeply nested body (a few
+    thousand "[") makes its json.loads raise RecursionError, which would be a 500. Refuse such
+    bodies with 400 before they reach it."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith("/_allauth/") and request.method not in ("GET", "HEAD"):
+            try:
+                json.loads(request.body)
+            except RecursionError:
+                return HttpResponseBadRequest()
+            except ValueError:
+                pass  # allauth answers it
+        return self.get_response(request)

@@ -108,6 +108,7 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
     "lanward.middleware.SecurityHeadersMiddleware",
+    "lanward.middleware.HeadlessJSONMiddleware",
 ]
 
 ROOT_URLCONF = "lanward.urls"

@@ -18,7 +18,7 @@ from allauth.headless.internal.restkit import inputs
 from allauth.headless.internal.restkit.response import ErrorResponse
 from django import forms
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.urls import URLPattern, path
 
 from .factors import DeliveryError, send_code
@@ -69,9 +69,16 @@ class CodeAuthenticateView(AuthenticationStageAPIView):
         return self.respond_next_stage()
 
 
+def no_phone_api(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    """allauth mounts `account/phone` even when phone numbers are not an allauth feature; its
+    view then fails with a 500. Phone numbers are managed at /accounts/phone/."""
+    return JsonResponse({"status": 404}, status=404)
+
+
 def urlpatterns() -> list[URLPattern]:
     patterns = []
     for client in (Client.APP, Client.BROWSER):
+        patterns.append(path(f"_allauth/{client.value}/v1/account/phone", no_phone_api))
         prefix = f"_allauth/{client.value}/v1/auth/2fa/code/"
         patterns += [
             path(

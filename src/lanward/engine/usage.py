@@ -53,6 +53,7 @@ class UsageMeter:
         )
         self.hourly: dict[tuple[str, str, int], UsageRow] = {}
         self.reported: dict[tuple[str, str, int], tuple[int, int, int]] = {}
+        self.app_category: dict[str, tuple[int, str]] = {}
 
     def add(
         self,
@@ -65,9 +66,16 @@ class UsageMeter:
         last_ms: int,
     ) -> None:
         key = (mac, app)
+        # An app's category is the one of its biggest flow (its DNS lookups say "Network").
+        size = bytes_up + bytes_down
+        best = self.app_category.get(app)
+        if best is None or size > best[0]:
+            self.app_category[app] = (size, category)
+        category = self.app_category[app][1]
         row = self.totals.get(key)
         if row is None:
             row = self.totals[key] = UsageRow(mac, app, category)
+        row.category = category
         row.bytes_up += bytes_up
         row.bytes_down += bytes_down
         first_min, last_min = first_ms // MINUTE_MS, max(first_ms, last_ms) // MINUTE_MS
@@ -132,7 +140,7 @@ class UsageMeter:
             delta = UsageRow(
                 mac,
                 app,
-                row.category,
+                self.app_category.get(app, (0, row.category))[1],
                 bytes_up=row.bytes_up - up0,
                 bytes_down=row.bytes_down - down0,
                 active_seconds=active - active0,

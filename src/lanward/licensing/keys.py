@@ -55,6 +55,15 @@ def public_key_pem() -> str:
     )
 
 
+def _usable_until(license: Any) -> Any:
+    """The license's end date or, while a failed renewal is retried, the end of its grace period:
+    the portal shows such a license as past due but usable, so its stations keep working."""
+    sub = getattr(license, "subscription", None)
+    if sub is not None and sub.status == "past_due" and sub.grace_until:
+        return max(license.ends_at, sub.grace_until)
+    return license.ends_at
+
+
 def issue_token(license: Any, station_id: str, now: int | None = None) -> str:
     now = now if now is not None else int(time.time())
     claims = {
@@ -64,6 +73,6 @@ def issue_token(license: Any, station_id: str, now: int | None = None) -> str:
         "sid": station_id,
         "iat": now,
         "exp": now + settings.LANWARD_LICENSE_TOKEN_SECONDS,
-        "lic_exp": int(license.ends_at.timestamp()),
+        "lic_exp": int(_usable_until(license).timestamp()),
     }
     return license_token.sign(private_key(), claims)

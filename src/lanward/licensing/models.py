@@ -119,8 +119,9 @@ class License(models.Model):
         return self.display_status(now) in ("active", "expiring", "past_due")
 
     def days_left(self, now: datetime | None = None) -> int:
+        """Days until the end, a started day counted: 365 right after activating a year."""
         now = now or timezone.now()
-        return max(0, (self.ends_at - now).days)
+        return max(0, -(-(self.ends_at - now) // timedelta(days=1)))
 
     @property
     def masked_key(self) -> str:

@@ -337,6 +337,8 @@ def _renew_one(
         grace_until=grace_until,
     )
     report.failed.append(license.pk)
+    if now >= grace_until:
+        return  # the last attempt: the license expires in this run, and that mail says so
     _mail(
         license,
         f"failed-{attempts}",
