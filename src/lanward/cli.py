@@ -64,10 +64,15 @@ def cmd_serve(opts: argparse.Namespace) -> int:
         def load(self):  # type: ignore[no-untyped-def]
             return application
 
+    import subprocess
+
+    jobs_proc = None
+    if not opts.no_jobs:
+        jobs_proc = subprocess.Popen(
+            [sys.executable, "-m", "lanward.cli", "manage", "run_jobs", "--loop"]
+        )
     station_proc = None
     if settings.LANWARD_INTERFACE:
-        import subprocess
-
         print(f"lanward: starting the station on {settings.LANWARD_INTERFACE}", file=sys.stderr)
         station_proc = subprocess.Popen(
             [
@@ -91,9 +96,13 @@ def cmd_serve(opts: argparse.Namespace) -> int:
             )
         return int(exc.code or 0)
     finally:
-        if station_proc is not None:
-            station_proc.terminate()
-            station_proc.wait(timeout=10)
+        for proc in (station_proc, jobs_proc):
+            if proc is not None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
     return 0
 
 
@@ -148,6 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--threads", type=int, default=4)
     serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
     serve.add_argument("--access-log", action="store_true")
+    serve.add_argument("--no-jobs", action="store_true", help="do not run the housekeeping jobs")
 
     sub.add_parser("manage", help="run a Django management command (lanward manage help)")
 

@@ -55,8 +55,9 @@ class TicketForm(forms.Form):
         if not magic:
             try:
                 head.decode("utf-8")
-            except UnicodeDecodeError:
-                if len(head) < 4096:  # a cut at the end may split a character
+            except UnicodeDecodeError as exc:
+                # Only the last bytes of a full 4 KB read may be a character cut in two.
+                if len(head) < 4096 or exc.start < len(head) - 3:
                     raise forms.ValidationError("This text file is not plain UTF-8 text.") from None
         return f
 
