@@ -52,18 +52,52 @@ def parse(ip_packet: bytes, src_mac: str, ts_ms: int) -> list[DiscoveryEvent]:
         return []
 
 
-def _parse(ip_packet: bytes, src_mac: str, ts_ms: int) -> list[DiscoveryEvent]:
-    from scapy.layers.inet import IP, UDP
-    from scapy.layers.inet6 import IPv6
+def udp_headers(ip_packet: bytes) -> tuple[int, str, int, int, bytes] | None:
+    """(IP version, source address, source port, destination port, UDP payload), or None.
+
+    Read with struct: the handlers decode the payload themselves, so letting scapy decode the
+    whole packet first would parse every discovery packet twice.
+    """
+    import ipaddress
+    import struct
 
     version = ip_packet[0] >> 4
-    pkt = IP(ip_packet) if version == 4 else IPv6(ip_packet) if version == 6 else None
-    if pkt is None or UDP not in pkt:
+    if version == 4:
+        if len(ip_packet) < 20:
+            return None
+        ihl = (ip_packet[0] & 0x0F) * 4
+        total_len, frag, proto = struct.unpack("!H2xH1xB", ip_packet[2:10])
+        if proto != 17 or frag & 0x1FFF or ihl < 20 or len(ip_packet) < ihl + 8:
+            return None  # not UDP, or a later fragment
+        src = str(ipaddress.IPv4Address(ip_packet[12:16]))
+        end = min(len(ip_packet), total_len) if total_len >= ihl + 8 else len(ip_packet)
+        offset = ihl
+    elif version == 6:
+        if len(ip_packet) < 48:
+            return None
+        next_header = ip_packet[6]
+        offset = 40
+        # Skip the extension headers a discovery packet may carry (hop-by-hop, routing, dest).
+        while next_header in (0, 43, 60) and len(ip_packet) >= offset + 8:
+            next_header, ext_len = ip_packet[offset], (ip_packet[offset + 1] + 1) * 8
+            offset += ext_len
+        if next_header != 17 or len(ip_packet) < offset + 8:
+            return None
+        src = str(ipaddress.IPv6Address(ip_packet[8:24]))
+        end = len(ip_packet)
+    else:
+        return None
+    sport, dport, udp_len = struct.unpack("!HHH", ip_packet[offset : offset + 6])
+    if udp_len >= 8:
+        end = min(end, offset + udp_len)
+    return version, src, sport, dport, ip_packet[offset + 8 : end]
+
+
+def _parse(ip_packet: bytes, src_mac: str, ts_ms: int) -> list[DiscoveryEvent]:
+    headers = udp_headers(ip_packet)
+    if headers is None:
         return []
-    udp = pkt[UDP]
-    src_ip = pkt.src
-    sport, dport = int(udp.sport), int(udp.dport)
-    payload = bytes(udp.payload)
+    version, src_ip, sport, dport, payload = headers
     if {sport, dport} & {67, 68} and version == 4:
         return _dhcp(payload, ts_ms)
     if {sport, dport} & {546, 547}:
