@@ -20,7 +20,8 @@ def protection_summary(user: Any) -> dict[str, Any]:
     elif not usable:
         state, headline = "expired", "Your license has expired: your home is not protected."
     elif stations and online < len(stations):
-        state, headline = "warning", f"{len(stations) - online} station(s) offline."
+        offline = len(stations) - online
+        state, headline = "warning", f"{offline} station{'s' if offline != 1 else ''} offline."
     elif not stations:
         state, headline = "warning", "Licensed, but no station is paired yet."
     else:

@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from lanward.lib import ratelimit
@@ -44,7 +45,7 @@ def activate(request: HttpRequest) -> HttpResponse:
             form.add_error("code", str(exc))
         else:
             messages.success(
-                request, f"{license.plan.name} is active until {license.ends_at:%B %d, %Y}."
+                request, f"{license.plan.name} is active until {timezone.localtime(license.ends_at):%B %-d, %Y}."
             )
             return redirect("licensing:licenses")
     return render(request, "licensing/activate.html", {"form": form})
@@ -84,12 +85,12 @@ def auto_renew(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         if enabled:
             messages.success(
-                request, f"Auto-renew is on: it renews on {license.ends_at:%B %d, %Y}."
+                request, f"Auto-renew is on: it renews on {timezone.localtime(license.ends_at):%B %-d, %Y}."
             )
         else:
             messages.success(
                 request,
-                f"Subscription canceled. The license stays active until {license.ends_at:%B %d, %Y}.",
+                f"Subscription canceled. The license stays active until {timezone.localtime(license.ends_at):%B %-d, %Y}.",
             )
     return redirect(request.POST.get("next") or "licensing:licenses")
 
@@ -105,7 +106,7 @@ def renew(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         license.refresh_from_db()
         note = " An invoice is on its way." if invoice.status == "open" else ""
-        messages.success(request, f"Renewed: active until {license.ends_at:%B %d, %Y}.{note}")
+        messages.success(request, f"Renewed: active until {timezone.localtime(license.ends_at):%B %-d, %Y}.{note}")
     return redirect(request.POST.get("next") or "licensing:licenses")
 
 
