@@ -51,6 +51,7 @@ test: install-test
 
 bench: install-test
 	$(BIN)/python bench/signin_rate.py
+	$(BIN)/python bench/analyze_throughput.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
