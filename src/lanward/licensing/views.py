@@ -45,7 +45,8 @@ def activate(request: HttpRequest) -> HttpResponse:
             form.add_error("code", str(exc))
         else:
             messages.success(
-                request, f"{license.plan.name} is active until {timezone.localtime(license.ends_at):%B %-d, %Y}."
+                request,
+                f"{license.plan.name} is active until {timezone.localtime(license.ends_at):%B %-d, %Y}.",
             )
             return redirect("licensing:licenses")
     return render(request, "licensing/activate.html", {"form": form})
@@ -85,7 +86,8 @@ def auto_renew(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         if enabled:
             messages.success(
-                request, f"Auto-renew is on: it renews on {timezone.localtime(license.ends_at):%B %-d, %Y}."
+                request,
+                f"Auto-renew is on: it renews on {timezone.localtime(license.ends_at):%B %-d, %Y}.",
             )
         else:
             messages.success(
@@ -106,7 +108,10 @@ def renew(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         license.refresh_from_db()
         note = " An invoice is on its way." if invoice.status == "open" else ""
-        messages.success(request, f"Renewed: active until {timezone.localtime(license.ends_at):%B %-d, %Y}.{note}")
+        messages.success(
+            request,
+            f"Renewed: active until {timezone.localtime(license.ends_at):%B %-d, %Y}.{note}",
+        )
     return redirect(request.POST.get("next") or "licensing:licenses")
 
 
