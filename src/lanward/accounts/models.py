@@ -211,3 +211,19 @@ class OneTimeCode(models.Model):
                 )
             cls.objects.filter(pk=candidate.pk).update(attempts=models.F("attempts") + 1)
         return False
+
+
+class RateCounter(models.Model):
+    """Attempts per key and time window (lanward.lib.ratelimit); counted with atomic updates."""
+
+    key = models.CharField(max_length=200)
+    window = models.BigIntegerField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints: ClassVar[list[models.BaseConstraint]] = [
+            models.UniqueConstraint(fields=["key", "window"], name="one_counter_per_window")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}@{self.window}: {self.count}"
