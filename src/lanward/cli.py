@@ -190,6 +190,43 @@ def build_parser() -> argparse.ArgumentParser:
     station_run.add_argument(
         "--flush-seconds", type=float, default=5.0, help="how often to write to the database"
     )
+    dns_parser = sub.add_parser("dns", help="the filtering DNS resolver")
+    dns_sub = dns_parser.add_subparsers(dest="dns_command", required=True)
+    dns_serve = dns_sub.add_parser(
+        "serve", help="answer DNS queries, blocking what the lists block"
+    )
+    dns_serve.add_argument(
+        "--listen", action="append", metavar="ADDR:PORT", help="repeatable; default 127.0.0.1:53"
+    )
+    dns_serve.add_argument(
+        "--upstream",
+        action="append",
+        metavar="ADDR:PORT",
+        help="repeatable; tls://ADDR:853#name for DNS-over-TLS",
+    )
+    dns_serve.add_argument(
+        "--list",
+        action="append",
+        metavar="[CATEGORY=]FILE-or-URL",
+        help="repeatable; format detected",
+    )
+    dns_serve.add_argument(
+        "--allow", action="append", metavar="DOMAIN", help="never block this domain (repeatable)"
+    )
+    dns_serve.add_argument(
+        "--block-answer", default="nxdomain", help="nxdomain, null (0.0.0.0 / ::) or an IP address"
+    )
+    dns_serve.add_argument(
+        "--timeout", type=float, default=2.0, help="seconds to wait for an upstream"
+    )
+    dns_serve.add_argument(
+        "--refresh-minutes", type=float, default=360, help="re-fetch lists this often (0: never)"
+    )
+    dns_serve.add_argument("--cache-dir", help="keep the last good copy of downloaded lists here")
+    dns_serve.add_argument(
+        "--allow-rebinding", action="store_true", help="let public names answer private addresses"
+    )
+
     station_pair = station_sub.add_parser("pair", help="pair this station with an account")
     station_pair.add_argument(
         "--portal", required=True, help="the portal's address, e.g. https://portal.example"
@@ -247,6 +284,10 @@ def main(argv: list[str] | None = None) -> int:
         from lanward import analyze as analyze_cmd
 
         return analyze_cmd.run(opts)
+    if opts.command == "dns":
+        from lanward.daemons import dns_cli
+
+        return dns_cli.run(opts)
     if opts.command == "station":
         if opts.station_command in ("pair", "license", "heartbeat"):
             return cmd_station_portal(opts)

@@ -1,0 +1,134 @@
+"""`lanward dns serve`: build the policy from the command line's lists and run the resolver."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import signal
+import sys
+from pathlib import Path
+from typing import Any
+
+from lanward.engine.dns import lists as list_parser
+from lanward.engine.dns.policy import CATEGORIES, BlockList, Policy
+from lanward.lib.fetch import FetchError, fetch
+
+from .dnsd import Resolver, ResolverConfig, parse_hostport, parse_upstream, serve
+
+log = logging.getLogger("lanward.dns")
+
+
+def split_source(spec: str) -> tuple[str, str]:
+    """'ads=https://x/list.txt' -> ('ads', url); a bare source goes to 'malware'."""
+    head, sep, rest = spec.partition("=")
+    if sep and head in CATEGORIES:
+        return head, rest
+    return "malware", spec
+
+
+def load_lists(specs: list[str], cache_dir: Path | None) -> tuple[list[BlockList], list[str]]:
+    loaded, problems = [], []
+    for spec in specs:
+        category, source = split_source(spec)
+        try:
+            fetched = fetch(source, cache_dir)
+            parsed = list_parser.parse(fetched.text)
+        except (FetchError, ValueError) as exc:
+            problems.append(f"{source}: {exc}")
+            continue
+        if fetched.error:
+            problems.append(f"{source}: using the last good copy ({fetched.error})")
+        rejected = sum(parsed.rejected.values())
+        log.info(
+            "list %s (%s, %s): %d rules, %d lines skipped",
+            source,
+            category,
+            parsed.format,
+            parsed.size,
+            rejected,
+        )
+        for reason, count in parsed.rejected.most_common():
+            log.info("  skipped %d: %s (e.g. %s)", count, reason, parsed.examples.get(reason, ""))
+        loaded.append(BlockList(source, category, parsed))
+    return loaded, problems
+
+
+def run(opts: Any) -> int:
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        listen = [parse_hostport(x, 53) for x in (opts.listen or ["127.0.0.1:53"])]
+        upstreams = [parse_upstream(x) for x in (opts.upstream or [])]
+    except ValueError as exc:
+        print(
+            f"lanward dns: {exc}. Write addresses like 127.0.0.1:5353 or [::1]:5353.",
+            file=sys.stderr,
+        )
+        return 2
+    mode = opts.block_answer
+    if mode not in ("nxdomain", "null"):
+        try:
+            ipaddress.ip_address(mode)
+        except ValueError:
+            print(
+                "lanward dns: --block-answer must be nxdomain, null or an IP address.",
+                file=sys.stderr,
+            )
+            return 2
+    cache_dir = Path(opts.cache_dir) if opts.cache_dir else None
+    lists, problems = load_lists(opts.list or [], cache_dir)
+    for problem in problems:
+        print(f"lanward dns: {problem}", file=sys.stderr)
+    policy = Policy.build(lists, opts.allow or [])
+    config = ResolverConfig(
+        upstreams=upstreams,
+        block_mode=mode,
+        timeout=opts.timeout,
+        rebinding_protection=not opts.allow_rebinding,
+    )
+    resolver = Resolver(policy, config)
+
+    async def refresher() -> None:
+        while opts.refresh_minutes > 0:
+            await asyncio.sleep(opts.refresh_minutes * 60)
+            fresh, issues = await asyncio.to_thread(load_lists, opts.list or [], cache_dir)
+            for issue in issues:
+                log.warning("%s", issue)
+            if fresh or not opts.list:
+                resolver.swap_policy(Policy.build(fresh, opts.allow or []))
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        stop = asyncio.Event()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        server = asyncio.create_task(
+            serve(resolver, listen, ready=lambda: print("lanward dns: ready", flush=True))
+        )
+        refresh = asyncio.create_task(refresher())
+        stopper: asyncio.Task[Any] = asyncio.create_task(stop.wait())
+        waiting: list[asyncio.Task[Any]] = [server, stopper]
+        done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
+        for task in (server, refresh):
+            task.cancel()
+        for task in done:
+            if task is server and task.exception():
+                raise task.exception()  # type: ignore[misc]
+
+    try:
+        asyncio.run(main())
+    except PermissionError:
+        print(
+            "lanward dns: no permission to listen on that port; use a port above 1023 or run as root.",
+            file=sys.stderr,
+        )
+        return 2
+    except OSError as exc:
+        print(
+            f"lanward dns: cannot listen: {exc.strerror or exc}. Is another DNS server using the port?",
+            file=sys.stderr,
+        )
+        return 2
+    return 0

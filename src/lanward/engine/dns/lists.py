@@ -1,0 +1,294 @@
+"""Blocklists: parse hosts files, plain domain lists, AdBlock-style domain rules, RPZ zones and
+the eth-phishing-detect JSON config into one shape, counting (never misapplying) what they can't
+express as a DNS rule. Pure: text in, a ParsedList out.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
+# AdBlock options that still make a rule apply to the whole domain (AdGuard DNS semantics).
+DOMAIN_OPTIONS = {
+    "important",
+    "all",
+    "document",
+    "doc",
+    "first-party",
+    "1p",
+    "popup",
+    "third-party",
+    "3p",
+}
+RPZ_ACTIONS = {
+    ".": "nxdomain",
+    "*.": "nodata",
+    "rpz-passthru.": "passthru",
+    "rpz-drop.": "drop",
+    "rpz-tcp-only.": "tcp-only",
+}
+
+
+@dataclass
+class RpzRule:
+    action: str  # nxdomain, nodata, passthru, drop, tcp-only, local
+    records: list[tuple[str, str]] = field(default_factory=list)  # (rdtype, rdata text) for "local"
+
+
+@dataclass
+class ParsedList:
+    format: str
+    block: set[str] = field(default_factory=set)
+    allow: set[str] = field(default_factory=set)
+    block_patterns: list[re.Pattern[str]] = field(default_factory=list)
+    allow_patterns: list[re.Pattern[str]] = field(default_factory=list)
+    rpz: dict[str, RpzRule] = field(default_factory=dict)  # exact names
+    rpz_wildcards: dict[str, RpzRule] = field(default_factory=dict)  # "*.x" stored under "x"
+    accepted: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    examples: dict[str, str] = field(default_factory=dict)
+
+    def reject(self, reason: str, line: str) -> None:
+        self.rejected[reason] += 1
+        self.examples.setdefault(reason, line[:200])
+
+    @property
+    def size(self) -> int:
+        return len(self.block) + len(self.block_patterns) + len(self.rpz) + len(self.rpz_wildcards)
+
+
+def normalize_domain(text: str) -> str | None:
+    """A lower-case hostname without trailing dot, or None when it isn't one."""
+    name = text.strip().lower().rstrip(".")
+    if not name or len(name) > 253:
+        return None
+    try:
+        ipaddress.ip_address(name)
+        return name  # lists block raw IPs too; they match an IP-literal query name
+    except ValueError:
+        pass
+    try:
+        name = name.encode("idna").decode("ascii") if not name.isascii() else name
+    except UnicodeError:
+        return None
+    labels = name.split(".")
+    if len(labels) < 2 or not all(LABEL.match(label) for label in labels):
+        return None
+    return name
+
+
+def detect_format(text: str) -> str:
+    head = text[:20000]
+    stripped = head.lstrip()
+    if stripped.startswith("{"):
+        return "eth-phishing-json"
+    if re.search(r"^\$ORIGIN|\bSOA\b", head, re.M) and re.search(r"\bCNAME\b", head):
+        return "rpz"
+    lines = [
+        ln.strip()
+        for ln in head.splitlines()
+        if ln.strip() and not ln.lstrip().startswith(("#", ";"))
+    ]
+    if any(ln.startswith(("[Adblock", "||", "@@", "!")) for ln in lines[:200]) or head.startswith(
+        "[Adblock"
+    ):
+        return "adblock"
+    if (
+        lines
+        and sum(1 for ln in lines[:200] if re.match(r"^(0\.0\.0\.0|127\.0\.0\.1|::1?|::)\s+\S", ln))
+        > len(lines[:200]) / 2
+    ):
+        return "hosts"
+    return "domains"
+
+
+def parse(text: str, fmt: str | None = None) -> ParsedList:
+    fmt = fmt or detect_format(text)
+    parser = {
+        "hosts": _parse_hosts,
+        "domains": _parse_domains,
+        "adblock": _parse_adblock,
+        "rpz": _parse_rpz,
+        "eth-phishing-json": _parse_eth_json,
+    }.get(fmt)
+    if parser is None:
+        raise ValueError(f"unknown list format {fmt!r}")
+    out = ParsedList(format=fmt)
+    parser(text, out)
+    return out
+
+
+def _parse_hosts(text: str, out: ParsedList) -> None:
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        parts = line.split()
+        if len(parts) < 2:
+            out.reject("hosts line without an address and a name", raw)
+            continue
+        try:
+            ipaddress.ip_address(parts[0])
+        except ValueError:
+            out.reject("hosts line not starting with an address", raw)
+            continue
+        for name in parts[1:]:
+            domain = normalize_domain(name)
+            if domain is None:
+                out.reject("not a domain name", raw)
+            elif domain in {
+                "localhost",
+                "localhost.localdomain",
+                "local",
+                "broadcasthost",
+            } or domain.endswith(".localdomain"):
+                continue
+            else:
+                out.block.add(domain)
+                out.accepted += 1
+
+
+def _parse_domains(text: str, out: ParsedList) -> None:
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if line.startswith("*."):
+            line = line[2:]
+        domain = normalize_domain(line)
+        if domain is None:
+            out.reject("not a domain name", raw)
+            continue
+        out.block.add(domain)
+        out.accepted += 1
+
+
+def _wildcard(pattern: str) -> re.Pattern[str]:
+    body = re.escape(pattern).replace(r"\*", "[a-z0-9._-]*")
+    return re.compile(rf"^(?:[a-z0-9_-]+\.)*{body}$")
+
+
+def _parse_adblock(text: str, out: ParsedList) -> None:
+    for raw in text.splitlines():
+        line = raw.strip()
+        if (
+            not line
+            or line.startswith(("!", "[", "#"))
+            and not line.startswith(("##", "#@#", "#?#"))
+        ):
+            continue
+        if "##" in line or "#@#" in line or "#?#" in line or "#$#" in line:
+            out.reject("cosmetic (element hiding) rule", raw)
+            continue
+        allow = line.startswith("@@")
+        if allow:
+            line = line[2:]
+        rule, _, options = line.partition("$")
+        if options:
+            names = {o.strip().lower().lstrip("~") for o in options.split(",")}
+            if not names <= DOMAIN_OPTIONS:
+                out.reject(
+                    "rule limited to some requests ($"
+                    + ",".join(sorted(names - DOMAIN_OPTIONS))
+                    + ")",
+                    raw,
+                )
+                continue
+        if rule.startswith("/") and rule.endswith("/") and len(rule) > 2:
+            out.reject("regular-expression rule", raw)
+            continue
+        anchored = rule.startswith("||")
+        host = rule[2:] if anchored else rule
+        if host.endswith("^|"):
+            host = host[:-2]
+        elif host.endswith("^"):
+            host = host[:-1]
+        elif anchored and host.endswith("|"):
+            host = host[:-1]
+        if not host or any(ch in host for ch in "/:?=&|^") or (not anchored and "*" in host):
+            out.reject("URL or path rule (not a whole domain)", raw)
+            continue
+        if "*" in host:
+            if not re.fullmatch(r"[a-z0-9*._-]+", host.lower()) or host.strip("*.") == "":
+                out.reject("wildcard rule too broad or malformed", raw)
+                continue
+            (out.allow_patterns if allow else out.block_patterns).append(
+                _wildcard(host.lower().strip("."))
+            )
+            out.accepted += 1
+            continue
+        domain = normalize_domain(host)
+        if domain is None:
+            out.reject("not a domain name", raw)
+            continue
+        (out.allow if allow else out.block).add(domain)
+        out.accepted += 1
+
+
+def _parse_eth_json(text: str, out: ParsedList) -> None:
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(
+            f"the JSON list is not valid JSON ({exc.msg} at line {exc.lineno})"
+        ) from exc
+    if not isinstance(data, dict):
+        raise ValueError("the JSON list must be an object with blacklist/whitelist arrays")
+    for key, target in (("blacklist", out.block), ("whitelist", out.allow)):
+        for item in data.get(key, []) or []:
+            domain = normalize_domain(str(item)) if isinstance(item, str) else None
+            if domain is None:
+                out.reject(f"not a domain name in {key}", str(item))
+            else:
+                target.add(domain)
+                out.accepted += 1
+    fuzzy = data.get("fuzzylist", []) or []
+    if fuzzy:
+        out.rejected["fuzzy lookalike entries (checked by smart alerts, not DNS rules)"] += len(
+            fuzzy
+        )
+
+
+def _parse_rpz(text: str, out: ParsedList) -> None:
+    import dns.exception
+    import dns.rdatatype
+    import dns.zone
+
+    try:
+        zone = dns.zone.from_text(text, relativize=True, check_origin=False)
+    except dns.exception.DNSException as exc:
+        raise ValueError(f"the RPZ zone could not be read: {exc}") from exc
+    for name, node in zone.nodes.items():
+        owner = name.to_text().lower()
+        if owner == "@":
+            continue
+        for rdataset in node.rdatasets:
+            rdtype = dns.rdatatype.to_text(rdataset.rdtype)
+            if rdtype in ("SOA", "NS"):
+                continue
+            if re.search(r"\.rpz-(client-ip|ip|nsdname|nsip)$", owner) or owner.startswith("rpz-"):
+                kind = owner.rsplit(".", 1)[-1]
+                out.reject(
+                    f"{kind} trigger (only QNAME triggers apply to queries)", f"{owner} {rdtype}"
+                )
+                continue
+            target = owner[2:] if owner.startswith("*.") else owner
+            table = out.rpz_wildcards if owner.startswith("*.") else out.rpz
+            domain = normalize_domain(target)
+            if domain is None:
+                out.reject("not a domain name", owner)
+                continue
+            rule = table.get(domain)
+            for rdata in rdataset:
+                text_value = rdata.to_text()
+                if rdtype == "CNAME" and text_value.lower() in RPZ_ACTIONS:
+                    table[domain] = RpzRule(RPZ_ACTIONS[text_value.lower()])
+                else:
+                    if rule is None or rule.action != "local":
+                        rule = table[domain] = RpzRule("local")
+                    rule.records.append((rdtype, text_value))
+            out.accepted += 1

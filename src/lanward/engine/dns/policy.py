@@ -1,0 +1,179 @@
+"""Which names are blocked for whom: lists by category, allowlist, exceptions, RPZ.
+
+Pure: the resolver hands in a query name and the client's profile and gets a Decision back.
+Order: allowlist and per-device exceptions first, then list exceptions (@@, whitelists), then RPZ
+QNAME triggers, then blocklists of the categories the client's profile blocks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from lanward.engine.dns.lists import ParsedList, RpzRule
+
+CATEGORIES = (
+    "malware",
+    "phishing",
+    "scam",
+    "ads",
+    "trackers",
+    "adult",
+    "gambling",
+    "social",
+    "custom",
+)
+
+
+@dataclass(frozen=True)
+class BlockList:
+    name: str
+    category: str
+    parsed: ParsedList
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: (
+        str  # "allow", "block" or an RPZ action (nxdomain, nodata, drop, tcp-only, local, passthru)
+    )
+    list_name: str = ""
+    category: str = ""
+    rule: str = ""  # the matching name (or pattern)
+    rpz: RpzRule | None = None
+    reason: str = ""
+
+    @property
+    def blocked(self) -> bool:
+        return self.action not in ("allow", "passthru")
+
+
+ALLOW = Decision("allow")
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What one client may resolve: blocked categories and its own exceptions."""
+
+    blocked_categories: frozenset[str] = frozenset(CATEGORIES)
+    allow: frozenset[str] = frozenset()
+    block: frozenset[str] = frozenset()
+
+
+def suffixes(name: str) -> list[str]:
+    labels = name.lower().rstrip(".").split(".")
+    return [".".join(labels[i:]) for i in range(len(labels))]
+
+
+@dataclass
+class Policy:
+    lists: list[BlockList] = field(default_factory=list)
+    allowlist: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        # One index over all lists: name -> bitmask of the lists that block (or allow) it.
+        self.block_index: dict[str, int] = {}
+        self.allow_index: dict[str, int] = {}
+        for i, bl in enumerate(self.lists):
+            bit = 1 << i
+            for name in bl.parsed.block:
+                self.block_index[name] = self.block_index.get(name, 0) | bit
+            for name in bl.parsed.allow:
+                self.allow_index[name] = self.allow_index.get(name, 0) | bit
+
+    def _mask(self, profile: Profile) -> int:
+        mask = 0
+        for i, bl in enumerate(self.lists):
+            if bl.category in profile.blocked_categories:
+                mask |= 1 << i
+        return mask
+
+    def decide(self, qname: str, profile: Profile = Profile()) -> Decision:
+        name = qname.lower().rstrip(".")
+        names = suffixes(name)
+        for candidate in names:
+            if candidate in profile.allow:
+                return Decision("allow", reason=f"your exception for {candidate}", rule=candidate)
+            if candidate in self.allowlist:
+                return Decision("allow", reason=f"allowlist entry {candidate}", rule=candidate)
+        for candidate in names:
+            if candidate in profile.block:
+                return Decision(
+                    "block",
+                    list_name="your blocklist",
+                    category="custom",
+                    rule=candidate,
+                    reason=f"you blocked {candidate}",
+                )
+        mask = self._mask(profile)
+        if not mask:
+            return ALLOW
+        for candidate in names:
+            if self.allow_index.get(candidate, 0) & mask:
+                bl = self._first(self.allow_index[candidate] & mask)
+                return Decision(
+                    "allow", list_name=bl.name, rule=candidate, reason=f"exception in {bl.name}"
+                )
+        for i, bl in enumerate(self.lists):
+            if not (mask >> i) & 1:
+                continue
+            for pattern in bl.parsed.allow_patterns:
+                if pattern.match(name):
+                    return Decision(
+                        "allow",
+                        list_name=bl.name,
+                        rule=pattern.pattern,
+                        reason=f"exception in {bl.name}",
+                    )
+        for i, bl in enumerate(self.lists):
+            if not (mask >> i) & 1 or not (bl.parsed.rpz or bl.parsed.rpz_wildcards):
+                continue
+            rule = bl.parsed.rpz.get(name)
+            matched = name
+            if rule is None:
+                for candidate in names[1:]:
+                    rule = bl.parsed.rpz_wildcards.get(candidate)
+                    if rule is not None:
+                        matched = f"*.{candidate}"
+                        break
+            if rule is not None:
+                return Decision(
+                    rule.action,
+                    list_name=bl.name,
+                    category=bl.category,
+                    rule=matched,
+                    rpz=rule,
+                    reason=f"RPZ {rule.action} in {bl.name}",
+                )
+        for candidate in names:
+            bits = self.block_index.get(candidate, 0) & mask
+            if bits:
+                bl = self._first(bits)
+                return Decision(
+                    "block",
+                    list_name=bl.name,
+                    category=bl.category,
+                    rule=candidate,
+                    reason=f"{candidate} is on {bl.name} ({bl.category})",
+                )
+        for i, bl in enumerate(self.lists):
+            if not (mask >> i) & 1:
+                continue
+            for pattern in bl.parsed.block_patterns:
+                if pattern.match(name):
+                    return Decision(
+                        "block",
+                        list_name=bl.name,
+                        category=bl.category,
+                        rule=pattern.pattern,
+                        reason=f"a wildcard rule on {bl.name} ({bl.category})",
+                    )
+        return ALLOW
+
+    def _first(self, bits: int) -> BlockList:
+        index = (bits & -bits).bit_length() - 1
+        return self.lists[index]
+
+    @classmethod
+    def build(cls, lists: Iterable[BlockList], allowlist: Iterable[str] = ()) -> Policy:
+        return cls(list(lists), frozenset(a.lower().rstrip(".") for a in allowlist))
