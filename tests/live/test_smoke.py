@@ -20,7 +20,12 @@ def test_signup_sends_verification_mail(live_server_proc):
     url = live_server_proc.url + "/accounts/signup/"
     r = s.post(
         url,
-        data={"csrfmiddlewaretoken": csrf(s, url), "email": email, "password1": "correct horse battery", "password2": "correct horse battery"},
+        data={
+            "csrfmiddlewaretoken": csrf(s, url),
+            "email": email,
+            "password1": "correct horse battery",
+            "password2": "correct horse battery",
+        },
         headers={"Referer": url},
         timeout=30,
     )
