@@ -304,7 +304,7 @@ def test_pair_stations_within_seats_and_dashboard(page, live_server_proc):
 
     # The dashboard: license days left and stations online/offline.
     open_nav(page, "Overview", "Welcome")
-    expect(protection.locator(".protection-headline")).to_have_text("1 station(s) offline.")
+    expect(protection.locator(".protection-headline")).to_have_text("1 station offline.")
     expect(protection).to_contain_text("2 online · 1 offline")
     expect(protection).to_contain_text(
         re.compile(rf"{re.escape(PLAN_NAME)}: active, 365 days left \(until ")
