@@ -226,6 +226,11 @@ def build_parser() -> argparse.ArgumentParser:
     dns_serve.add_argument(
         "--allow-rebinding", action="store_true", help="let public names answer private addresses"
     )
+    dns_serve.add_argument(
+        "--console",
+        action="store_true",
+        help="also use the console's lists, policies and query log",
+    )
 
     station_pair = station_sub.add_parser("pair", help="pair this station with an account")
     station_pair.add_argument(

@@ -11,6 +11,7 @@ NAVIGATION: list[tuple[str, str, str]] = [
     ("Devices", "inventory:devices", "inventory.view_device"),
     ("Usage", "usage:overview", "inventory.view_device"),
     ("Members", "inventory:members", "inventory.view_device"),
+    ("Web protection", "dnsfilter:overview", "inventory.view_device"),
     ("Licenses", "licensing:licenses", ""),
     ("Stations", "stations:stations", ""),
     ("Support", "support:tickets", ""),

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "lanward.licensing",
     "lanward.stations",
     "lanward.support",
+    "lanward.dnsfilter",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -341,3 +342,16 @@ LANWARD_RECOVER_EMAIL_RATE = (env_int("LANWARD_RECOVER_EMAIL_LIMIT", 5), 600)
 LANWARD_TICKET_ATTACHMENT_MAX_BYTES = env_int(
     "LANWARD_TICKET_ATTACHMENT_MAX_BYTES", 5 * 1024 * 1024
 )
+
+# --- Web threat protection (DNS) ---------------------------------------------------------------
+LANWARD_DNS_LISTEN = [
+    a.strip() for a in os.environ.get("LANWARD_DNS_LISTEN", "0.0.0.0:53").split(",") if a.strip()
+]
+LANWARD_DNS_UPSTREAMS = [
+    a.strip()
+    for a in os.environ.get("LANWARD_DNS_UPSTREAMS", "9.9.9.9:53,1.1.1.1:53").split(",")
+    if a.strip()
+]
+LANWARD_DNS_BLOCK_ANSWER = os.environ.get("LANWARD_DNS_BLOCK_ANSWER", "nxdomain")
+LANWARD_DNS_LOG_DAYS = env_int("LANWARD_DNS_LOG_DAYS", 7)
+LANWARD_DNS_LOG_MAX_ROWS = env_int("LANWARD_DNS_LOG_MAX_ROWS", 1_000_000)

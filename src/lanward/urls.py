@@ -28,6 +28,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", include("lanward.inventory.urls")),
     path("usage/", include("lanward.usage.urls")),
+    path("protection/", include("lanward.dnsfilter.urls")),
     path("licenses/", include("lanward.licensing.urls")),
     path("stations/", include("lanward.stations.urls")),
     path("support/", include("lanward.support.urls")),

@@ -81,14 +81,38 @@ def run(opts: Any) -> int:
     lists, problems = load_lists(opts.list or [], cache_dir)
     for problem in problems:
         print(f"lanward dns: {problem}", file=sys.stderr)
-    policy = Policy.build(lists, opts.allow or [])
     config = ResolverConfig(
         upstreams=upstreams,
         block_mode=mode,
         timeout=opts.timeout,
         rebinding_protection=not opts.allow_rebinding,
     )
-    resolver = Resolver(policy, config)
+    build: Any = lambda fresh: Policy.build(fresh, opts.allow or [])  # noqa: E731
+    if getattr(opts, "console", False):
+        # The console's lists, allowlist, member policies and query log, plus the command line's.
+        import os
+
+        import django
+
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "lanward.settings")
+        django.setup()
+        from lanward.dnsfilter import services as console
+
+        directory = console.ProfileDirectory()
+        directory.start()
+        writer = console.QueryLogWriter(directory)
+        writer.start()
+
+        def build(fresh: list[BlockList]) -> Policy:
+            policy = console.build_policy(fresh)
+            policy.allowlist = policy.allowlist | frozenset(a.lower() for a in opts.allow or [])
+            return policy
+
+        resolver = Resolver(
+            build(lists), config, profile_for=directory.profile_for, log_sink=writer
+        )
+    else:
+        resolver = Resolver(build(lists), config)
 
     async def refresher() -> None:
         while opts.refresh_minutes > 0:
@@ -97,7 +121,7 @@ def run(opts: Any) -> int:
             for issue in issues:
                 log.warning("%s", issue)
             if fresh or not opts.list:
-                resolver.swap_policy(Policy.build(fresh, opts.allow or []))
+                resolver.swap_policy(await asyncio.to_thread(build, fresh))
 
     async def main() -> None:
         loop = asyncio.get_running_loop()

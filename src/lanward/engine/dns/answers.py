@@ -75,7 +75,9 @@ def blocked(
     return response
 
 
-def refused(query: dns.message.Message, rcode: int = dns.rcode.REFUSED) -> dns.message.Message:
+def refused(
+    query: dns.message.Message, rcode: dns.rcode.Rcode = dns.rcode.REFUSED
+) -> dns.message.Message:
     response = dns.message.make_response(query)
     response.flags |= dns.flags.RA
     response.set_rcode(rcode)

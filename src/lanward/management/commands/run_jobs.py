@@ -37,7 +37,14 @@ def _activity() -> str:
     return f"pruned {prune()} activity entries"
 
 
+def _dns_log() -> str:
+    from lanward.dnsfilter.services import prune_log
+
+    return f"pruned {prune_log()} DNS log entries"
+
+
 JOBS: list[tuple[str, int, Callable[[], str]]] = [
+    ("dns_log_retention", 3600, _dns_log),
     ("renewals", 3600, _renewals),
     ("usage_rollup", 3600, _usage),
     ("activity_retention", 86400, _activity),

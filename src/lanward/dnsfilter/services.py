@@ -1,0 +1,188 @@
+"""The console's DNS configuration as a Policy, per-client profiles, and the batched query log."""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections
+from django.utils import timezone
+
+from lanward.daemons.dnsd import QueryRecord
+from lanward.engine.dns import lists as list_parser
+from lanward.engine.dns.policy import BlockList, Decision, Policy, Profile
+from lanward.inventory.models import Device
+from lanward.lib.fetch import FetchError, fetch
+
+from .models import DEFAULT_BLOCKED, AllowEntry, BlockListSource, MemberPolicy, QueryLog
+
+log = logging.getLogger("lanward.dns")
+
+
+def build_policy(extra: list[BlockList] | None = None) -> Policy:
+    """Fetch and parse every enabled list (keeping the last good copy) and record how it went."""
+    lists: list[BlockList] = list(extra or [])
+    cache_dir = settings.DATA_DIR / "lists"
+    for source in BlockListSource.objects.filter(enabled=True):
+        try:
+            fetched = fetch(source.source, cache_dir)
+            parsed = list_parser.parse(fetched.text)
+        except (FetchError, ValueError) as exc:
+            BlockListSource.objects.filter(pk=source.pk).update(last_error=str(exc)[:300])
+            continue
+        BlockListSource.objects.filter(pk=source.pk).update(
+            format=parsed.format,
+            entries=parsed.size,
+            rejected=sum(parsed.rejected.values()),
+            rejected_reasons={
+                k: {"count": v, "example": parsed.examples.get(k, "")}
+                for k, v in parsed.rejected.items()
+            },
+            last_update=timezone.now(),
+            last_error=fetched.error[:300],
+        )
+        lists.append(BlockList(source.name, source.category, parsed))
+    allow = AllowEntry.objects.filter(device__isnull=True).values_list("domain", flat=True)
+    return Policy.build(lists, allow)
+
+
+class ProfileDirectory:
+    """Client address -> Profile, from the device inventory; refreshed in the background so a
+    query never waits on the database."""
+
+    def __init__(self, refresh_seconds: float = 30) -> None:
+        self.refresh_seconds = refresh_seconds
+        self.by_ip: dict[str, tuple[Profile, int | None, int | None, str]] = {}
+        self.default = Profile(blocked_categories=frozenset(DEFAULT_BLOCKED))
+        self._stop = threading.Event()
+
+    def refresh(self) -> None:
+        policies = {p.member_id: p for p in MemberPolicy.objects.all()}
+        exceptions: dict[int, set[str]] = {}
+        for entry in AllowEntry.objects.filter(device__isnull=False):
+            exceptions.setdefault(entry.device_id, set()).add(entry.domain)  # type: ignore[arg-type]
+        table = {}
+        for device in Device.objects.all().only("pk", "ips", "owner_id"):
+            policy = policies.get(device.owner_id) if device.owner_id else None
+            categories = (
+                frozenset(policy.blocked_categories) if policy else frozenset(DEFAULT_BLOCKED)
+            )
+            profile = Profile(
+                blocked_categories=categories, allow=frozenset(exceptions.get(device.pk, ()))
+            )
+            privacy = policy.privacy if policy else MemberPolicy.Privacy.FULL
+            for ip in device.ips:
+                table[ip] = (profile, device.pk, device.owner_id, privacy)
+        self.by_ip = table
+
+    def profile_for(self, client: str) -> Profile:
+        entry = self.by_ip.get(client)
+        return entry[0] if entry else self.default
+
+    def lookup(self, client: str) -> tuple[int | None, int | None, str]:
+        entry = self.by_ip.get(client)
+        return (entry[1], entry[2], entry[3]) if entry else (None, None, MemberPolicy.Privacy.FULL)
+
+    def run(self) -> None:
+        while not self._stop.wait(self.refresh_seconds):
+            try:
+                close_old_connections()
+                self.refresh()
+            except Exception:  # noqa: BLE001 - keep the last table
+                log.exception("could not refresh DNS profiles")
+
+    def start(self) -> None:
+        self.refresh()
+        threading.Thread(target=self.run, daemon=True, name="dns-profiles").start()
+
+
+class QueryLogWriter:
+    """Collects query records and writes them in batches, so logging never slows an answer."""
+
+    def __init__(
+        self, directory: ProfileDirectory, flush_seconds: float = 1.0, max_queue: int = 100_000
+    ) -> None:
+        self.directory = directory
+        self.flush_seconds = flush_seconds
+        self.queue: queue.Queue[QueryRecord] = queue.Queue(maxsize=max_queue)
+        self.dropped = 0
+
+    def __call__(self, record: QueryRecord) -> None:
+        try:
+            self.queue.put_nowait(record)
+        except queue.Full:
+            self.dropped += 1
+
+    def flush(self) -> int:
+        batch: list[QueryLog] = []
+        while len(batch) < 5000:
+            try:
+                record = self.queue.get_nowait()
+            except queue.Empty:
+                break
+            device_id, member_id, privacy = self.directory.lookup(record.client)
+            if privacy == MemberPolicy.Privacy.NOTHING:
+                continue
+            name = (
+                ""
+                if privacy in (MemberPolicy.Privacy.HIDDEN, MemberPolicy.Privacy.STATS)
+                else record.name
+            )
+            batch.append(
+                QueryLog(
+                    time=datetime.fromtimestamp(record.time, UTC),
+                    client=record.client,
+                    device_id=device_id,
+                    member_id=member_id,
+                    name=name,
+                    qtype=record.qtype,
+                    action=record.action,
+                    list_name=record.list_name[:200],
+                    category=record.category,
+                    cached=record.cached,
+                    latency_ms=round(record.latency_ms, 2),
+                )
+            )
+        if batch:
+            QueryLog.objects.bulk_create(batch)
+        return len(batch)
+
+    def run(self) -> None:
+        while True:
+            time.sleep(self.flush_seconds)
+            try:
+                close_old_connections()
+                while self.flush():
+                    pass
+            except Exception:  # noqa: BLE001 - the log is best effort; answers go on
+                log.exception("could not write the DNS query log")
+
+    def start(self) -> None:
+        threading.Thread(target=self.run, daemon=True, name="dns-log").start()
+
+
+def why(domain: str, policy: Policy | None = None, member: Any = None) -> Decision:
+    policy = policy or build_policy()
+    profile = Profile(blocked_categories=frozenset(DEFAULT_BLOCKED))
+    if member is not None:
+        mp = MemberPolicy.objects.filter(member=member).first()
+        if mp is not None:
+            profile = Profile(blocked_categories=frozenset(mp.blocked_categories))
+    return policy.decide(domain, profile)
+
+
+def prune_log(now: datetime | None = None) -> int:
+    now = now or timezone.now()
+    deleted = QueryLog.objects.filter(
+        time__lt=now - timedelta(days=settings.LANWARD_DNS_LOG_DAYS)
+    ).delete()[0]
+    excess = QueryLog.objects.count() - settings.LANWARD_DNS_LOG_MAX_ROWS
+    if excess > 0:
+        ids = list(QueryLog.objects.order_by("time").values_list("pk", flat=True)[:excess])
+        deleted += QueryLog.objects.filter(pk__in=ids).delete()[0]
+    return deleted

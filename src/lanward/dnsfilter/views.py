@@ -1,0 +1,147 @@
+"""Console pages: web threat protection (lists, allowlist, member policy, query log, statistics)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from lanward.inventory.decorators import console_edit_required, console_required
+from lanward.inventory.models import Member
+
+from . import services
+from .forms import AllowForm, ListForm, LookupForm, MemberPolicyForm
+from .models import DEFAULT_BLOCKED, AllowEntry, BlockListSource, MemberPolicy, QueryLog
+
+
+@console_required
+def overview(request: HttpRequest) -> HttpResponse:
+    since = timezone.now() - timedelta(hours=24)
+    recent = QueryLog.objects.filter(time__gte=since)
+    lookup = LookupForm(request.GET or None)
+    decision = None
+    if request.GET and lookup.is_valid():
+        decision = services.why(lookup.cleaned_data["domain"])
+    return render(
+        request,
+        "dnsfilter/overview.html",
+        {
+            "total": recent.count(),
+            "blocked": recent.exclude(action__in=["allowed", "failed"]).count(),
+            "top_blocked": recent.exclude(action__in=["allowed", "failed"])
+            .exclude(name="")
+            .values("name", "category")
+            .annotate(n=Count("id"))
+            .order_by("-n")[:10],
+            "per_device": recent.values("device__name", "device__hostname", "client")
+            .annotate(
+                n=Count("id"), blocked=Count("id", filter=~Q(action__in=["allowed", "failed"]))
+            )
+            .order_by("-n")[:10],
+            "lists": BlockListSource.objects.all(),
+            "allow": AllowEntry.objects.select_related("device"),
+            "members": Member.objects.select_related("dns_policy"),
+            "list_form": ListForm(),
+            "allow_form": AllowForm(),
+            "lookup": lookup,
+            "decision": decision,
+            "default_blocked": DEFAULT_BLOCKED,
+        },
+    )
+
+
+@console_edit_required
+@require_POST
+def add_list(request: HttpRequest) -> HttpResponse:
+    form = ListForm(request.POST, request.FILES)
+    if form.is_valid():
+        source = form.save(commit=False)
+        upload = form.cleaned_data.get("upload")
+        if upload:
+            folder = Path(settings.DATA_DIR) / "lists" / "uploads"
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / f"{timezone.now():%Y%m%d%H%M%S}-{Path(upload.name).name}"
+            with target.open("wb") as fh:
+                for chunk in upload.chunks():
+                    fh.write(chunk)
+            source.source = str(target)
+        source.save()
+        services.build_policy()  # parse now so the page shows its size and any rejected lines
+        messages.success(
+            request, f"{source.name} added. The resolver picks it up at its next refresh."
+        )
+    else:
+        for field, errors in form.errors.items():
+            messages.error(request, f"{field}: {' '.join(errors)}")
+    return redirect("dnsfilter:overview")
+
+
+@console_edit_required
+@require_POST
+def toggle_list(request: HttpRequest, pk: int) -> HttpResponse:
+    source = get_object_or_404(BlockListSource, pk=pk)
+    if request.POST.get("action") == "delete":
+        source.delete()
+        messages.success(request, f"{source.name} removed.")
+    else:
+        source.enabled = not source.enabled
+        source.save(update_fields=["enabled"])
+    return redirect("dnsfilter:overview")
+
+
+@console_edit_required
+@require_POST
+def allow(request: HttpRequest) -> HttpResponse:
+    if request.POST.get("action") == "delete":
+        AllowEntry.objects.filter(pk=request.POST.get("pk")).delete()
+        return redirect("dnsfilter:overview")
+    form = AllowForm(request.POST)
+    if form.is_valid():
+        AllowEntry.objects.get_or_create(domain=form.cleaned_data["domain"], device=None)
+        messages.success(request, f"{form.cleaned_data['domain']} is never blocked now.")
+    else:
+        messages.error(request, " ".join(form.errors.get("domain", [])))
+    return redirect("dnsfilter:overview")
+
+
+@console_edit_required
+@require_http_methods(["GET", "POST"])
+def member_policy(request: HttpRequest, pk: int) -> HttpResponse:
+    member = get_object_or_404(Member, pk=pk)
+    policy = MemberPolicy.objects.filter(member=member).first() or MemberPolicy(
+        member=member, blocked_categories=list(DEFAULT_BLOCKED)
+    )
+    form = MemberPolicyForm(request.POST if request.method == "POST" else None, instance=policy)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, f"Protection for {member.name} is saved.")
+        return redirect("dnsfilter:overview")
+    return render(request, "dnsfilter/member_policy.html", {"member": member, "form": form})
+
+
+@console_required
+def query_log(request: HttpRequest) -> HttpResponse:
+    entries = QueryLog.objects.select_related("device", "member")
+    q = request.GET.get("q", "").strip()
+    action = request.GET.get("action", "")
+    if q:
+        entries = entries.filter(
+            Q(name__icontains=q)
+            | Q(client__icontains=q)
+            | Q(device__name__icontains=q)
+            | Q(device__hostname__icontains=q)
+        )
+    if action == "blocked":
+        entries = entries.exclude(action__in=["allowed", "failed"])
+    elif action == "allowed":
+        entries = entries.filter(action="allowed")
+    page = Paginator(entries, 100).get_page(request.GET.get("page"))
+    return render(request, "dnsfilter/log.html", {"page": page, "q": q, "action": action})
