@@ -143,7 +143,26 @@ def cmd_station(opts: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    return station.run(opts.interface, config, opts.flush_seconds)
+    dns_proc = None
+    if not opts.no_dns:
+        import subprocess
+
+        command = [sys.executable, "-m", "lanward.cli", "dns", "serve", "--console"]
+        for listen in settings.LANWARD_DNS_LISTEN:
+            command += ["--listen", listen]
+        for upstream in settings.LANWARD_DNS_UPSTREAMS:
+            command += ["--upstream", upstream]
+        command += ["--block-answer", settings.LANWARD_DNS_BLOCK_ANSWER]
+        dns_proc = subprocess.Popen(command)
+    try:
+        return station.run(opts.interface, config, opts.flush_seconds)
+    finally:
+        if dns_proc is not None:
+            dns_proc.terminate()
+            try:
+                dns_proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                dns_proc.kill()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -189,6 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     station_run.add_argument(
         "--flush-seconds", type=float, default=5.0, help="how often to write to the database"
+    )
+    station_run.add_argument(
+        "--no-dns", action="store_true", help="do not start the filtering DNS resolver"
     )
     dns_parser = sub.add_parser("dns", help="the filtering DNS resolver")
     dns_sub = dns_parser.add_subparsers(dest="dns_command", required=True)

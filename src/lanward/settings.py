@@ -353,5 +353,8 @@ LANWARD_DNS_UPSTREAMS = [
     if a.strip()
 ]
 LANWARD_DNS_BLOCK_ANSWER = os.environ.get("LANWARD_DNS_BLOCK_ANSWER", "nxdomain")
+LANWARD_STATION_NAMES = [
+    h.strip() for h in os.environ.get("LANWARD_STATION_NAMES", "").split(",") if h.strip()
+]
 LANWARD_DNS_LOG_DAYS = env_int("LANWARD_DNS_LOG_DAYS", 7)
 LANWARD_DNS_LOG_MAX_ROWS = env_int("LANWARD_DNS_LOG_MAX_ROWS", 1_000_000)
