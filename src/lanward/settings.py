@@ -111,6 +111,9 @@ MIDDLEWARE = [
     "lanward.middleware.SecurityHeadersMiddleware",
     "lanward.middleware.HeadlessJSONMiddleware",
 ]
+if os.environ.get("LANWARD_DNS_BLOCK_ANSWER", "nxdomain") not in ("nxdomain", "null"):
+    # Blocked names resolve to the station itself: answer their HTTP requests with the block page.
+    MIDDLEWARE.insert(0, "lanward.dnsfilter.middleware.BlockPageMiddleware")
 
 ROOT_URLCONF = "lanward.urls"
 WSGI_APPLICATION = "lanward.wsgi.application"
