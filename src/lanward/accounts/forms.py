@@ -55,7 +55,7 @@ class PhoneForm(forms.Form):
     phone = forms.CharField(
         label="Mobile phone number",
         max_length=32,
-        help_text="With the country code, e.g. +44 7700 900123.",
+        help_text="With the country code, e.g. +1 415 555 2671.",
         widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
     )
 
@@ -123,13 +123,17 @@ class DeleteAccountForm(forms.Form):
         label="I understand that my account and its data are deleted for good.", required=True
     )
 
-    def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: User, request: Any = None, **kwargs: Any) -> None:
         self.user = user
+        self.request = request
         super().__init__(*args, **kwargs)
 
     def clean_password(self) -> str:
+        from django.contrib.auth import authenticate
+
         password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
+        # Through the backend, so wrong guesses count toward the lockout like any sign-in.
+        if authenticate(self.request, email=self.user.email, password=password) is None:
             raise forms.ValidationError("This is not your current password.")
         return password
 

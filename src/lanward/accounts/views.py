@@ -303,7 +303,7 @@ def export(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def delete_account(request: HttpRequest) -> HttpResponse:
     user = _user(request)
-    form = DeleteAccountForm(request.POST or None, user=user)
+    form = DeleteAccountForm(request.POST or None, user=user, request=request)
     if request.method == "POST" and form.is_valid():
         email = user.email
         logout(request)
@@ -351,11 +351,11 @@ def merge_start(request: HttpRequest) -> HttpResponse:
     user = _user(request)
     error = ""
     if request.method == "POST":
-        if user.check_password(request.POST.get("password", "")):
+        # Through the backend, so wrong guesses count toward the lockout like any sign-in.
+        if authenticate(request, email=user.email, password=request.POST.get("password", "")):
             _set_merge_state(request, step="credentials")
             return redirect("accounts:merge_credentials")
         error = "This is not your current password."
-        activity.record(user, Kind.LOGIN_FAILED, request, "wrong password when starting a merge")
     return render(request, "accounts/merge_start.html", {"error": error})
 
 

@@ -142,7 +142,9 @@ class Resolver:
     async def _answer(
         self, query: dns.message.Message, client: str, tcp: bool, started: float
     ) -> bytes | None:
-        if query.opcode() != dns.opcode.QUERY or query.flags & dns.flags.QR:
+        if query.flags & dns.flags.QR:
+            return None  # a response, not a query: answering it could start a reflection loop
+        if query.opcode() != dns.opcode.QUERY:
             return _fit(answers.refused(query, dns.rcode.NOTIMP), query, tcp)
         if len(query.question) != 1:
             return _fit(answers.refused(query, dns.rcode.FORMERR), query, tcp)
@@ -153,6 +155,8 @@ class Resolver:
         decision: Decision = (
             self.policy.decide(name, self.profile_for(client)) if name else Decision("allow")
         )
+        if decision.action == "tcp-only" and tcp:
+            decision = Decision("allow")  # RPZ TCP-only: a client that came back over TCP passes
         if decision.blocked:
             self.stats["blocked"] += 1
             record.action, record.list_name, record.category, record.rule = (
