@@ -7,6 +7,7 @@ import ipaddress
 import logging
 import signal
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,12 @@ def split_source(spec: str) -> tuple[str, str]:
     return "malware", spec
 
 
-def load_lists(specs: list[str], cache_dir: Path | None) -> tuple[list[BlockList], list[str]]:
+def load_lists(
+    specs: list[str], cache_dir: Path | None, previous: Iterable[BlockList] = ()
+) -> tuple[list[BlockList], list[str]]:
+    """Fetch and parse every list. On a refresh, `previous` holds the lists in use: one that
+    can't be read now keeps its previous version instead of silently dropping out."""
+    in_use = {(bl.category, bl.name): bl for bl in previous}
     loaded, problems = [], []
     for spec in specs:
         category, source = split_source(spec)
@@ -35,7 +41,12 @@ def load_lists(specs: list[str], cache_dir: Path | None) -> tuple[list[BlockList
             fetched = fetch(source, cache_dir)
             parsed = list_parser.parse(fetched.text)
         except (FetchError, ValueError) as exc:
-            problems.append(f"{source}: {exc}")
+            kept = in_use.get((category, source))
+            if kept is not None:
+                loaded.append(kept)
+                problems.append(f"{source}: {exc}; keeping the copy loaded earlier")
+            else:
+                problems.append(f"{source}: {exc}")
             continue
         if fetched.error:
             problems.append(f"{source}: using the last good copy ({fetched.error})")
@@ -117,11 +128,16 @@ def run(opts: Any) -> int:
     async def refresher() -> None:
         while opts.refresh_minutes > 0:
             await asyncio.sleep(opts.refresh_minutes * 60)
-            fresh, issues = await asyncio.to_thread(load_lists, opts.list or [], cache_dir)
-            for issue in issues:
-                log.warning("%s", issue)
-            if fresh or not opts.list:
-                resolver.swap_policy(await asyncio.to_thread(build, fresh))
+            try:
+                fresh, issues = await asyncio.to_thread(
+                    load_lists, opts.list or [], cache_dir, resolver.policy.lists
+                )
+                for issue in issues:
+                    log.warning("%s", issue)
+                if fresh or not opts.list:
+                    resolver.swap_policy(await asyncio.to_thread(build, fresh))
+            except Exception:  # noqa: BLE001 - one failed refresh must not end all later ones
+                log.exception("refreshing the lists failed; keeping the lists in use")
 
     async def main() -> None:
         loop = asyncio.get_running_loop()

@@ -166,6 +166,8 @@ class Resolver:
                 decision.rule,
             )
             response = answers.blocked(query, decision, self.config.block_mode)
+            if response is not None and decision.action == "local":
+                await self._follow_local_cname(response, client)
             return self._finish(record, response, query, tcp, started)
         now = time.monotonic()
         cached = self.cache.get(query, now)
@@ -184,6 +186,29 @@ class Resolver:
             return self._finish(record, answers.refused(query), query, tcp, started)
         self.cache.put(query, upstream_response, now)
         return self._finish(record, _client_response(query, upstream_response), query, tcp, started)
+
+    async def _follow_local_cname(self, response: dns.message.Message, client: str) -> None:
+        """RPZ local data that is a CNAME (to a block or explanation page): resolve the target,
+        as a recursive resolver must, since stub resolvers don't chase CNAMEs themselves."""
+        question = response.question[0]
+        if question.rdtype in (dns.rdatatype.CNAME, dns.rdatatype.ANY) or [
+            rrset.rdtype for rrset in response.answer
+        ] != [dns.rdatatype.CNAME]:
+            return
+        target = response.answer[0][0].target
+        name = target.to_text().rstrip(".").lower()
+        if not name or self.policy.decide(name, self.profile_for(client)).blocked:
+            return  # the target is blocked too: the CNAME alone says where the name went
+        chase = dns.message.make_query(target, question.rdtype, question.rdclass)
+        now = time.monotonic()
+        answer = self.cache.get(chase, now)
+        if answer is None:
+            answer, _ = await self._forward(chase)
+            if answer is None or self._rebinding(name, answer):
+                return
+            self.cache.put(chase, answer, now)
+        if answer.rcode() == dns.rcode.NOERROR:
+            response.answer.extend(answer.answer)
 
     def _finish(
         self,

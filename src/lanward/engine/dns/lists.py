@@ -24,6 +24,21 @@ DOMAIN_OPTIONS = {
     "third-party",
     "3p",
 }
+# What hosts files map to their own machine: never a block, never a complaint.
+LOCAL_HOST_NAMES = {
+    "localhost",
+    "localhost.localdomain",
+    "local",
+    "broadcasthost",
+    "ip6-localhost",
+    "ip6-loopback",
+    "ip6-localnet",
+    "ip6-mcastprefix",
+    "ip6-allnodes",
+    "ip6-allrouters",
+    "ip6-allhosts",
+    "0.0.0.0",
+}
 RPZ_ACTIONS = {
     ".": "nxdomain",
     "*.": "nodata",
@@ -46,6 +61,13 @@ class ParsedList:
     allow: set[str] = field(default_factory=set)
     block_patterns: list[re.Pattern[str]] = field(default_factory=list)
     allow_patterns: list[re.Pattern[str]] = field(default_factory=list)
+    # $important rules (AdGuard): a block that wins over list exceptions, an exception that wins
+    # over those. Each is also in block/allow (or *_patterns) above.
+    important: set[str] = field(default_factory=set)
+    important_allow: set[str] = field(default_factory=set)
+    important_patterns: list[re.Pattern[str]] = field(default_factory=list)
+    important_allow_patterns: list[re.Pattern[str]] = field(default_factory=list)
+    pattern_rules: dict[str, str] = field(default_factory=dict)  # regex source -> rule as written
     rpz: dict[str, RpzRule] = field(default_factory=dict)  # exact names
     rpz_wildcards: dict[str, RpzRule] = field(default_factory=dict)  # "*.x" stored under "x"
     accepted: int = 0
@@ -137,15 +159,12 @@ def _parse_hosts(text: str, out: ParsedList) -> None:
             out.reject("hosts line not starting with an address", raw)
             continue
         for name in parts[1:]:
+            if name.lower().rstrip(".") in LOCAL_HOST_NAMES:
+                continue
             domain = normalize_domain(name)
             if domain is None:
                 out.reject("not a domain name", raw)
-            elif domain in {
-                "localhost",
-                "localhost.localdomain",
-                "local",
-                "broadcasthost",
-            } or domain.endswith(".localdomain"):
+            elif domain.endswith(".localdomain"):
                 continue
             else:
                 out.block.add(domain)
@@ -168,8 +187,21 @@ def _parse_domains(text: str, out: ParsedList) -> None:
 
 
 def _wildcard(pattern: str) -> re.Pattern[str]:
-    body = re.escape(pattern).replace(r"\*", "[a-z0-9._-]*")
-    return re.compile(rf"^(?:[a-z0-9_-]+\.)*{body}$")
+    """A host pattern with `*` as a regex matching the name or any name below it.
+
+    A plain translation of each `*` to `[a-z0-9._-]*` backtracks polynomially in the number of
+    stars, so one list rule with a handful of them lets any client stall the resolver with a long
+    query name. Like fnmatch.translate, every `*` but the last finds the next literal part
+    lazily inside a lookahead and then commits (lookaheads don't backtrack): linear time.
+    """
+    parts = pattern.split("*")
+    body = [re.escape(parts[0])]
+    for i, part in enumerate(parts[1:-1]):
+        if part:
+            body.append(f"(?=(?P<s{i}>[a-z0-9._-]*?{re.escape(part)}))(?P=s{i})")
+    if len(parts) > 1:
+        body.append("[a-z0-9._-]*" + re.escape(parts[-1]))
+    return re.compile(rf"^(?:[a-z0-9_-]+\.)*{''.join(body)}$")
 
 
 def _parse_adblock(text: str, out: ParsedList) -> None:
@@ -187,7 +219,11 @@ def _parse_adblock(text: str, out: ParsedList) -> None:
         allow = line.startswith("@@")
         if allow:
             line = line[2:]
+        if re.fullmatch(r"/.+/(\$[^/]*)?", line):
+            out.reject("regular-expression rule", raw)
+            continue
         rule, _, options = line.partition("$")
+        names: set[str] = set()
         if options:
             names = {o.strip().lower().lstrip("~") for o in options.split(",")}
             if not names <= DOMAIN_OPTIONS:
@@ -198,9 +234,7 @@ def _parse_adblock(text: str, out: ParsedList) -> None:
                     raw,
                 )
                 continue
-        if rule.startswith("/") and rule.endswith("/") and len(rule) > 2:
-            out.reject("regular-expression rule", raw)
-            continue
+        important = "important" in names
         anchored = rule.startswith("||")
         host = rule[2:] if anchored else rule
         if host.endswith("^|"):
@@ -216,9 +250,11 @@ def _parse_adblock(text: str, out: ParsedList) -> None:
             if not re.fullmatch(r"[a-z0-9*._-]+", host.lower()) or host.strip("*.") == "":
                 out.reject("wildcard rule too broad or malformed", raw)
                 continue
-            (out.allow_patterns if allow else out.block_patterns).append(
-                _wildcard(host.lower().strip("."))
-            )
+            pattern = _wildcard(host.lower().strip("."))
+            out.pattern_rules[pattern.pattern] = raw.strip()
+            (out.allow_patterns if allow else out.block_patterns).append(pattern)
+            if important:
+                (out.important_allow_patterns if allow else out.important_patterns).append(pattern)
             out.accepted += 1
             continue
         domain = normalize_domain(host)
@@ -226,6 +262,8 @@ def _parse_adblock(text: str, out: ParsedList) -> None:
             out.reject("not a domain name", raw)
             continue
         (out.allow if allow else out.block).add(domain)
+        if important:
+            (out.important_allow if allow else out.important).add(domain)
         out.accepted += 1
 
 
@@ -236,17 +274,22 @@ def _parse_eth_json(text: str, out: ParsedList) -> None:
         raise ValueError(
             f"the JSON list is not valid JSON ({exc.msg} at line {exc.lineno})"
         ) from exc
+    except RecursionError as exc:
+        raise ValueError("the JSON list is nested too deeply to be a list of domains") from exc
     if not isinstance(data, dict):
         raise ValueError("the JSON list must be an object with blacklist/whitelist arrays")
+    for key in ("blacklist", "whitelist", "fuzzylist"):
+        if not isinstance(data.get(key) or [], list):
+            raise ValueError(f"the JSON list's {key!r} must be an array of domain names")
     for key, target in (("blacklist", out.block), ("whitelist", out.allow)):
-        for item in data.get(key, []) or []:
+        for item in data.get(key) or []:
             domain = normalize_domain(str(item)) if isinstance(item, str) else None
             if domain is None:
                 out.reject(f"not a domain name in {key}", str(item))
             else:
                 target.add(domain)
                 out.accepted += 1
-    fuzzy = data.get("fuzzylist", []) or []
+    fuzzy = data.get("fuzzylist") or []
     if fuzzy:
         out.rejected["fuzzy lookalike entries (checked by smart alerts, not DNS rules)"] += len(
             fuzzy
@@ -284,7 +327,7 @@ def _parse_rpz(text: str, out: ParsedList) -> None:
                 continue
             rule = table.get(domain)
             for rdata in rdataset:
-                text_value = rdata.to_text()
+                text_value = rdata.to_text(origin=zone.origin, relativize=False)
                 if rdtype == "CNAME" and text_value.lower() in RPZ_ACTIONS:
                     table[domain] = RpzRule(RPZ_ACTIONS[text_value.lower()])
                 else:
