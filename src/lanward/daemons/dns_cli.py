@@ -28,6 +28,11 @@ def split_source(spec: str) -> tuple[str, str]:
     return "malware", spec
 
 
+def printable(line: str) -> str:
+    """A list line for the log: binary junk escaped, never written raw to a terminal."""
+    return "".join(ch if ch.isprintable() else ascii(ch)[1:-1] for ch in line)
+
+
 def load_lists(
     specs: list[str], cache_dir: Path | None, previous: Iterable[BlockList] = ()
 ) -> tuple[list[BlockList], list[str]]:
@@ -60,7 +65,12 @@ def load_lists(
             rejected,
         )
         for reason, count in parsed.rejected.most_common():
-            log.info("  skipped %d: %s (e.g. %s)", count, reason, parsed.examples.get(reason, ""))
+            log.info(
+                "  skipped %d: %s (e.g. %s)",
+                count,
+                reason,
+                printable(parsed.examples.get(reason, "")),
+            )
         loaded.append(BlockList(source, category, parsed))
     return loaded, problems
 

@@ -35,17 +35,19 @@ def build_policy(extra: list[BlockList] | None = None) -> Policy:
         except (FetchError, ValueError) as exc:
             BlockListSource.objects.filter(pk=source.pk).update(last_error=str(exc)[:300])
             continue
-        BlockListSource.objects.filter(pk=source.pk).update(
-            format=parsed.format,
-            entries=parsed.size,
-            rejected=sum(parsed.rejected.values()),
-            rejected_reasons={
+        outcome: dict[str, Any] = {
+            "format": parsed.format,
+            "entries": parsed.size,
+            "rejected": sum(parsed.rejected.values()),
+            "rejected_reasons": {
                 k: {"count": v, "example": parsed.examples.get(k, "")}
                 for k, v in parsed.rejected.items()
             },
-            last_update=timezone.now(),
-            last_error=fetched.error[:300],
-        )
+            "last_error": fetched.error[:300],
+        }
+        if not fetched.error:  # a fallback to the last good copy is not an update
+            outcome["last_update"] = timezone.now()
+        BlockListSource.objects.filter(pk=source.pk).update(**outcome)
         lists.append(BlockList(source.name, source.category, parsed))
     allow = AllowEntry.objects.filter(device__isnull=True).values_list("domain", flat=True)
     return Policy.build(lists, allow)
@@ -167,12 +169,14 @@ class QueryLogWriter:
 
 
 def why(domain: str, policy: Policy | None = None, member: Any = None) -> Decision:
+    """Which list blocks `domain`: for `member`'s policy, or without one for any category (the
+    lookup and the block page answer for whoever was blocked, e.g. by a member's adult list)."""
     policy = policy or build_policy()
-    profile = Profile(blocked_categories=frozenset(DEFAULT_BLOCKED))
+    profile = Profile()
     if member is not None:
         mp = MemberPolicy.objects.filter(member=member).first()
-        if mp is not None:
-            profile = Profile(blocked_categories=frozenset(mp.blocked_categories))
+        categories = mp.blocked_categories if mp is not None else DEFAULT_BLOCKED
+        profile = Profile(blocked_categories=frozenset(categories))
     return policy.decide(domain, profile)
 
 

@@ -5,9 +5,8 @@ User-set fields (name, user_type, user_brand, user_model, owner) are never writt
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
@@ -81,9 +80,12 @@ def _save_one(dev: EngineDevice) -> Device:
             )
         # The station saves every device on each pass: only new activity brings one back online
         # (else an idle device would flap online/offline, with two events every pass).
-        # Back online only with new activity that is itself recent (flows are reported late).
-        fresh = last >= timezone.now() - timedelta(seconds=settings.LANWARD_OFFLINE_AFTER_SECONDS)
-        came_back = not row.online and last > row.last_seen and fresh
+        # Flows are reported late: activity from before the device was marked offline doesn't
+        # bring it back, only activity after that.
+        came_back = False
+        if not row.online and last > row.last_seen:
+            went = row.events.filter(kind=DeviceEvent.Kind.OFFLINE).order_by("-created").first()
+            came_back = went is None or last > went.created
         for name, value in values.items():
             setattr(row, name, value)
         # The engine lists IPs oldest-used first; keep that order so the last is the current one.

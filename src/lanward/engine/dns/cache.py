@@ -68,9 +68,14 @@ class AnswerCache:
             self.misses += 1
             return None
         self.hits += 1
+        self.entries.move_to_end(key)  # least recently *used* goes first, not least recently put
         response = dns.message.from_wire(entry.wire)
         response.id = query.id
+        # Never promise a client longer than this cache keeps the answer (max_ttl, or the
+        # negative TTL, which RFC 2308 says the SOA's TTL must not exceed either).
+        positive = bool(response.answer) and response.rcode() == dns.rcode.NOERROR
+        cap = self.max_ttl if positive else entry.ttl
         for section in (response.answer, response.authority, response.additional):
             for rrset in section:
-                rrset.ttl = max(0, rrset.ttl - age)
+                rrset.ttl = max(0, min(rrset.ttl, cap) - age)
         return response

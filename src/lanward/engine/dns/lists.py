@@ -37,7 +37,7 @@ LOCAL_HOST_NAMES = {
     "ip6-allnodes",
     "ip6-allrouters",
     "ip6-allhosts",
-    "0.0.0.0",
+    "0.0.0.0",  # noqa: S104 - the "0.0.0.0 0.0.0.0" line of hosts files, not a bind
 }
 RPZ_ACTIONS = {
     ".": "nxdomain",

@@ -1,12 +1,14 @@
 """Which names are blocked for whom: lists by category, allowlist, exceptions, RPZ.
 
 Pure: the resolver hands in a query name and the client's profile and gets a Decision back.
-Order: allowlist and per-device exceptions first, then list exceptions (@@, whitelists), then RPZ
-QNAME triggers, then blocklists of the categories the client's profile blocks.
+Order: allowlist and per-device exceptions first, then $important list rules (exceptions before
+blocks), then list exceptions (@@, whitelists), then RPZ QNAME triggers, then blocklists of the
+categories the client's profile blocks.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -74,12 +76,18 @@ class Policy:
         # One index over all lists: name -> bitmask of the lists that block (or allow) it.
         self.block_index: dict[str, int] = {}
         self.allow_index: dict[str, int] = {}
+        self.important_index: dict[str, int] = {}
+        self.important_allow_index: dict[str, int] = {}
         for i, bl in enumerate(self.lists):
             bit = 1 << i
-            for name in bl.parsed.block:
-                self.block_index[name] = self.block_index.get(name, 0) | bit
-            for name in bl.parsed.allow:
-                self.allow_index[name] = self.allow_index.get(name, 0) | bit
+            for names, index in (
+                (bl.parsed.block, self.block_index),
+                (bl.parsed.allow, self.allow_index),
+                (bl.parsed.important, self.important_index),
+                (bl.parsed.important_allow, self.important_allow_index),
+            ):
+                for name in names:
+                    index[name] = index.get(name, 0) | bit
 
     def _mask(self, profile: Profile) -> int:
         mask = 0
@@ -108,23 +116,14 @@ class Policy:
         mask = self._mask(profile)
         if not mask:
             return ALLOW
-        for candidate in names:
-            if self.allow_index.get(candidate, 0) & mask:
-                bl = self._first(self.allow_index[candidate] & mask)
-                return Decision(
-                    "allow", list_name=bl.name, rule=candidate, reason=f"exception in {bl.name}"
-                )
-        for i, bl in enumerate(self.lists):
-            if not (mask >> i) & 1:
-                continue
-            for pattern in bl.parsed.allow_patterns:
-                if pattern.match(name):
-                    return Decision(
-                        "allow",
-                        list_name=bl.name,
-                        rule=pattern.pattern,
-                        reason=f"exception in {bl.name}",
-                    )
+        for index, patterns, allow in (
+            (self.important_allow_index, "important_allow_patterns", True),
+            (self.important_index, "important_patterns", False),
+            (self.allow_index, "allow_patterns", True),
+        ):
+            hit = self._match(name, names, mask, index, patterns)
+            if hit is not None:
+                return self._list_decision(allow, *hit)
         for i, bl in enumerate(self.lists):
             if not (mask >> i) & 1 or not (bl.parsed.rpz or bl.parsed.rpz_wildcards):
                 continue
@@ -145,30 +144,37 @@ class Policy:
                     rpz=rule,
                     reason=f"RPZ {rule.action} in {bl.name}",
                 )
+        hit = self._match(name, names, mask, self.block_index, "block_patterns")
+        return ALLOW if hit is None else self._list_decision(False, *hit)
+
+    def _match(
+        self, name: str, names: list[str], mask: int, index: dict[str, int], patterns: str
+    ) -> tuple[BlockList, str, bool] | None:
+        """The first list (of those in `mask`) with a rule for `name`: exact names, most
+        specific first, then wildcard patterns. -> (list, rule, is_pattern)"""
         for candidate in names:
-            bits = self.block_index.get(candidate, 0) & mask
+            bits = index.get(candidate, 0) & mask
             if bits:
-                bl = self._first(bits)
-                return Decision(
-                    "block",
-                    list_name=bl.name,
-                    category=bl.category,
-                    rule=candidate,
-                    reason=f"{candidate} is on {bl.name} ({bl.category})",
-                )
+                return self._first(bits), candidate, False
         for i, bl in enumerate(self.lists):
             if not (mask >> i) & 1:
                 continue
-            for pattern in bl.parsed.block_patterns:
+            pattern: re.Pattern[str]
+            for pattern in getattr(bl.parsed, patterns):
                 if pattern.match(name):
-                    return Decision(
-                        "block",
-                        list_name=bl.name,
-                        category=bl.category,
-                        rule=pattern.pattern,
-                        reason=f"a wildcard rule on {bl.name} ({bl.category})",
-                    )
-        return ALLOW
+                    return bl, bl.parsed.pattern_rules.get(pattern.pattern, pattern.pattern), True
+        return None
+
+    @staticmethod
+    def _list_decision(allow: bool, bl: BlockList, rule: str, is_pattern: bool) -> Decision:
+        if allow:
+            return Decision("allow", list_name=bl.name, rule=rule, reason=f"exception in {bl.name}")
+        reason = (
+            f"a wildcard rule on {bl.name} ({bl.category})"
+            if is_pattern
+            else f"{rule} is on {bl.name} ({bl.category})"
+        )
+        return Decision("block", list_name=bl.name, category=bl.category, rule=rule, reason=reason)
 
     def _first(self, bits: int) -> BlockList:
         index = (bits & -bits).bit_length() - 1
