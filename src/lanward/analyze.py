@@ -95,6 +95,7 @@ def run(args: Any) -> int:
     config = EngineConfig(
         home_nets=tuple(args.home_net) if args.home_net else EngineConfig.home_nets,
         keep_flows=args.flows,
+        max_flows=getattr(args, "max_flows", None) or EngineConfig.max_flows,
     )
     engine = Engine(config)
     path = Path(args.capture)

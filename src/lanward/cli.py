@@ -136,7 +136,9 @@ def cmd_station(opts: argparse.Namespace) -> int:
 
     call_command("migrate", interactive=False, verbosity=0)
     config = EngineConfig(
-        home_nets=_home_nets(opts), active_threshold_bytes=settings.LANWARD_ACTIVE_THRESHOLD_BYTES
+        home_nets=_home_nets(opts),
+        active_threshold_bytes=settings.LANWARD_ACTIVE_THRESHOLD_BYTES,
+        max_flows=settings.LANWARD_MAX_FLOWS,
     )
     import logging
 
@@ -187,6 +189,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     analyze.add_argument("--report", metavar="OUT.html", help="also write an HTML report")
     analyze.add_argument("--flows", action="store_true", help="include every flow in the JSON")
+    analyze.add_argument(
+        "--max-flows",
+        type=int,
+        default=0,
+        help="flows tracked at once (default 262144); the idlest past it are dropped",
+    )
     analyze.add_argument(
         "--home-net",
         action="append",

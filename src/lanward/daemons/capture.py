@@ -222,6 +222,8 @@ def analyze_file(
     """Run a capture file through the engine. Raises CaptureError with a one-line reason."""
     info = inspect_file(path)
     info.truncated = check_truncation(info)
+    bound_flow_table(engine.config.max_flows)
+    dropped_before = dropped_flows()
     try:
         for event in discovery_events(str(path)):
             engine.discovery(event)
@@ -237,6 +239,9 @@ def analyze_file(
         raise CaptureError(
             f"{path}: the capture could not be read ({message}). Is it damaged? Capture it again."
         ) from exc
+    dropped = dropped_flows() - dropped_before
+    if dropped:
+        engine.note_dropped_flows(dropped, engine.config.max_flows)
     if info.truncated and not (engine.flow_count or engine.devices.devices):
         raise CaptureError(
             f"{path} is damaged before its first complete packet, so nothing could be read. "
@@ -319,3 +324,49 @@ def describe_live_error(exc: Exception, interface: str) -> str:
     if "no such device" in text.lower():
         return f"the interface {interface} went away ({text})."
     return text
+
+
+_dropped_flows: Any = None
+
+
+def bound_flow_table(max_flows: int) -> None:
+    """Cap nfstream's flow table (per meter process) at `max_flows` flows.
+
+    nfstream keeps flows in least-recently-used order; past the cap the least recently used flow
+    (the one idle longest) is dropped and counted, so memory stays bounded under a flood of new
+    flows (a scan, a DDoS reflection). Call before the first capture: the meters are forked from
+    this process and inherit the cache class and the shared counter.
+    """
+    global _dropped_flows
+    import multiprocessing
+    from collections import OrderedDict
+
+    from nfstream import meter
+
+    if max_flows <= 0:
+        return
+    if _dropped_flows is None:
+        _dropped_flows = multiprocessing.get_context("fork").Value("q", 0)
+    counter = _dropped_flows
+    base = getattr(meter.NFCache, "lanward_base", meter.NFCache)
+
+    class BoundedFlowCache(base):  # type: ignore[misc,valid-type]
+        lanward_base = base
+        lanward_max_flows = max_flows
+
+        def __setitem__(self, key: Any, value: Any) -> None:
+            new = not OrderedDict.__contains__(self, key)
+            super().__setitem__(key, value)
+            if new and len(self) > max_flows:
+                oldest = next(iter(self))
+                if oldest != key:
+                    OrderedDict.__delitem__(self, oldest)
+                    with counter.get_lock():
+                        counter.value += 1
+
+    meter.NFCache = BoundedFlowCache
+
+
+def dropped_flows() -> int:
+    """How many flows the bounded flow table has dropped so far (all meters)."""
+    return int(_dropped_flows.value) if _dropped_flows is not None else 0

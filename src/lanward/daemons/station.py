@@ -28,6 +28,7 @@ class Station:
         self.flush_seconds = flush_seconds
         self.errors: list[str] = []
         self.touched: set[str] = set()
+        self.dropped_reported = 0
 
     def _pump(self, name: str, events: Iterator[Any], handler: Any) -> None:
         try:
@@ -47,6 +48,8 @@ class Station:
 
         capture.check_interface(self.interface)
         capture.repair_live_flow_expiry()
+        capture.bound_flow_table(self.engine.config.max_flows)
+        self.dropped_reported = capture.dropped_flows()
         flows = capture.flows(self.interface, idle_timeout=15, active_timeout=60)
         discovery = capture.discovery_events(self.interface, idle_timeout=1, active_timeout=5)
         threads = [
@@ -73,6 +76,12 @@ class Station:
     def flush(self, store: Any) -> None:
         now_ms = int(time.time() * 1000)
         with self.lock:
+            dropped = capture.dropped_flows()
+            if dropped > self.dropped_reported:
+                self.engine.note_dropped_flows(
+                    dropped - self.dropped_reported, self.engine.config.max_flows, now_ms
+                )
+                self.dropped_reported = dropped
             store.apply_unlinks(self.engine)
             store.save_devices(self.engine)
             store.save_usage(self.engine, before_ms=now_ms)

@@ -101,7 +101,9 @@ def toggle_list(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def allow(request: HttpRequest) -> HttpResponse:
     if request.POST.get("action") == "delete":
-        AllowEntry.objects.filter(pk=request.POST.get("pk")).delete()
+        pk = request.POST.get("pk", "")
+        if pk.isdigit():  # anything else names no entry (and must not be a server error)
+            AllowEntry.objects.filter(pk=pk).delete()
         return redirect("dnsfilter:overview")
     form = AllowForm(request.POST)
     if form.is_valid():

@@ -19,6 +19,7 @@ class EngineConfig:
     max_devices: int = 4096
     active_threshold_bytes: int = 20_000
     keep_flows: bool = False
+    max_flows: int = 262_144  # flows the meter tracks at once; past it the idlest is dropped
     max_kept_flows: int = 100_000
 
 
@@ -89,6 +90,17 @@ class Engine:
         self.devices.observe(event)
         for addon in self.addons:
             self._safecall(addon, "discovery", event)
+
+    def note_dropped_flows(self, count: int, limit: int, ts_ms: int = 0) -> None:
+        self.notices.append(
+            Notice(
+                "flows_dropped",
+                f"the flow table was full ({limit} flows): {count} idle flows were dropped before they "
+                "ended, so their bytes are missing from usage. Raise LANWARD_MAX_FLOWS if this repeats.",
+                ts_ms,
+                {"dropped": count, "limit": limit},
+            )
+        )
 
     def take_notices(self) -> list[Notice]:
         out = self.notices + self.devices.notices
