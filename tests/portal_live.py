@@ -43,7 +43,9 @@ def create_users(server: LiveServer, *prefixes: str, plan: str = "") -> list[str
     run(
         server,
         f"""
+from lanward.accounts.models import RateCounter
 cache.clear()
+RateCounter.objects.all().delete()
 for email in {emails!r}:
     user = User.objects.create_user(email, {PASSWORD!r})
     EmailAddress.objects.create(user=user, email=email, verified=True, primary=True)
@@ -51,6 +53,7 @@ for email in {emails!r}:
         code = ActivationCode.issue(Plan.objects.get(slug={plan!r}), 1)[0]
         services.activate(user, code.code, ip="192.0.2.250")
 cache.clear()
+RateCounter.objects.all().delete()
 """,
     )
     return emails

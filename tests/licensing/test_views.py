@@ -123,7 +123,10 @@ def used_code(cast, plans) -> str:
     services.activate(user, code.code, ip="192.0.2.99")
     from django.core.cache import cache
 
+    from lanward.accounts.models import RateCounter
+
     cache.clear()
+    RateCounter.objects.all().delete()
     return code.code
 
 
