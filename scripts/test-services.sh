@@ -7,6 +7,7 @@ need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v pg_ctlcluster >/dev/null 2>&1 || need+=(postgresql)
 command -v dig >/dev/null 2>&1 || need+=(bind9-dnsutils)
+command -v unbound >/dev/null 2>&1 || [[ -x /usr/sbin/unbound ]] || need+=(unbound)
 
 if ((${#need[@]})); then
   if [[ $(id -u) -ne 0 ]]; then
