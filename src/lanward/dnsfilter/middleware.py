@@ -6,17 +6,25 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import time
 from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from lanward.engine.dns.policy import Policy
+
+POLICY_SECONDS = 60.0  # how long the block page trusts the lists it last read
+
 
 def _own_names() -> set[str]:
-    names = {"localhost", "testserver", "lanward.local", socket.gethostname().lower()}
+    hostname = socket.gethostname().lower()
+    names = {"localhost", "testserver", "lanward.local", hostname, f"{hostname}.local"}
     names.add(settings.LANWARD_PUBLIC_HOST.split(":")[0].lower())
     names.update(h.lower() for h in settings.LANWARD_STATION_NAMES)
+    # Names the owner told Django the station answers to are the console, not a blocked site.
+    names.update(h.lower().lstrip(".") for h in settings.ALLOWED_HOSTS if h != "*")
     return names
 
 
@@ -24,13 +32,21 @@ class BlockPageMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
         self.own = _own_names()
+        self.policy: Policy | None = None
+        self.policy_read = 0.0
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         host = request.META.get("HTTP_HOST", "").rsplit(":", 1)[0].strip("[]").lower().rstrip(".")
-        if host and host not in self.own and not _is_ip(host) and "." in host:
+        if (
+            host
+            and host not in self.own
+            and not _is_ip(host)
+            and "." in host
+            and not request.path.startswith(settings.STATIC_URL)  # the block page's own style
+        ):
             from .services import why
 
-            decision = why(host)
+            decision = why(host, policy=self._policy())
             return render(
                 request,
                 "dnsfilter/blocked.html",
@@ -38,6 +54,15 @@ class BlockPageMiddleware:
                 status=403,
             )
         return self.get_response(request)
+
+    def _policy(self) -> Policy:
+        """The lists, read at most once a minute: every request a blocked page makes lands here,
+        and reading them means downloading each list."""
+        if self.policy is None or time.monotonic() - self.policy_read > POLICY_SECONDS:
+            from .services import build_policy
+
+            self.policy, self.policy_read = build_policy(), time.monotonic()
+        return self.policy
 
 
 def _is_ip(host: str) -> bool:

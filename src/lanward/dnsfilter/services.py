@@ -40,7 +40,7 @@ def build_policy(extra: list[BlockList] | None = None) -> Policy:
             "entries": parsed.size,
             "rejected": sum(parsed.rejected.values()),
             "rejected_reasons": {
-                k: {"count": v, "example": parsed.examples.get(k, "")}
+                _storable(k): {"count": v, "example": _storable(parsed.examples.get(k, ""))}
                 for k, v in parsed.rejected.items()
             },
             "last_error": fetched.error[:300],
@@ -51,6 +51,11 @@ def build_policy(extra: list[BlockList] | None = None) -> Policy:
         lists.append(BlockList(source.name, source.category, parsed))
     allow = AllowEntry.objects.filter(device__isnull=True).values_list("domain", flat=True)
     return Policy.build(lists, allow)
+
+
+def _storable(text: str) -> str:
+    """Lines quoted from a list, without NUL characters (PostgreSQL refuses them in text/JSON)."""
+    return text.replace("\x00", "\N{REPLACEMENT CHARACTER}")
 
 
 class ProfileDirectory:
