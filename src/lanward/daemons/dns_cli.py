@@ -124,10 +124,12 @@ def run(opts: Any) -> int:
         writer = console.QueryLogWriter(directory)
         writer.start()
 
-        def build(fresh: list[BlockList]) -> Policy:
-            policy = console.build_policy(fresh)
+        def build(fresh: list[BlockList], max_age: float = 0) -> Policy:
+            policy = console.build_policy(fresh, max_age=max_age)
             policy.allowlist = policy.allowlist | frozenset(a.lower() for a in opts.allow or [])
             return policy
+
+        watch_state = {"signature": console.config_signature()}
 
         resolver = Resolver(
             build(lists), config, profile_for=directory.profile_for, log_sink=writer
@@ -149,6 +151,38 @@ def run(opts: Any) -> int:
             except Exception:  # noqa: BLE001 - one failed refresh must not end all later ones
                 log.exception("refreshing the lists failed; keeping the lists in use")
 
+    async def watch_console() -> None:
+        """Console changes (lists added or switched, allowlist) take effect within seconds."""
+        if not getattr(opts, "console", False):
+            return
+        from django.db import close_old_connections
+
+        while True:
+            await asyncio.sleep(opts.watch_seconds)
+            try:
+
+                def changed() -> bool:
+                    close_old_connections()
+                    signature = console.config_signature()
+                    if signature == watch_state["signature"]:
+                        return False
+                    watch_state["signature"] = signature
+                    return True
+
+                if await asyncio.to_thread(changed):
+                    fresh = [
+                        bl
+                        for bl in resolver.policy.lists
+                        if bl.name in {x for x in (opts.list or [])}
+                    ]
+                    policy = await asyncio.to_thread(
+                        build, fresh, opts.refresh_minutes * 60 or 86400
+                    )
+                    resolver.swap_policy(policy)
+                    log.info("console settings changed: lists reloaded")
+            except Exception:  # noqa: BLE001 - keep watching
+                log.exception("could not reload the console's DNS settings")
+
     async def main() -> None:
         loop = asyncio.get_running_loop()
         stop = asyncio.Event()
@@ -158,10 +192,11 @@ def run(opts: Any) -> int:
             serve(resolver, listen, ready=lambda: print("lanward dns: ready", flush=True))
         )
         refresh = asyncio.create_task(refresher())
+        watcher = asyncio.create_task(watch_console())
         stopper: asyncio.Task[Any] = asyncio.create_task(stop.wait())
         waiting: list[asyncio.Task[Any]] = [server, stopper]
         done, _ = await asyncio.wait(waiting, return_when=asyncio.FIRST_COMPLETED)
-        for task in (server, refresh):
+        for task in (server, refresh, watcher):
             task.cancel()
         for task in done:
             if task is server and task.exception():

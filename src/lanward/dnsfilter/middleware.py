@@ -59,9 +59,9 @@ class BlockPageMiddleware:
         """The lists, read at most once a minute: every request a blocked page makes lands here,
         and reading them means downloading each list."""
         if self.policy is None or time.monotonic() - self.policy_read > POLICY_SECONDS:
-            from .services import build_policy
+            from .services import CONSOLE_MAX_AGE, build_policy
 
-            self.policy, self.policy_read = build_policy(), time.monotonic()
+            self.policy, self.policy_read = build_policy(max_age=CONSOLE_MAX_AGE), time.monotonic()
         return self.policy
 
 

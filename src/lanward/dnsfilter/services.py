@@ -24,13 +24,32 @@ from .models import DEFAULT_BLOCKED, AllowEntry, BlockListSource, MemberPolicy, 
 log = logging.getLogger("lanward.dns")
 
 
-def build_policy(extra: list[BlockList] | None = None) -> Policy:
+# Pages and the block page read lists from the local copy when it is younger than this; only the
+# resolver's scheduled refresh asks the list servers.
+CONSOLE_MAX_AGE = 6 * 3600
+
+
+def config_signature() -> tuple[object, ...]:
+    """Changes whenever the console's DNS settings do (cheap: a few aggregate queries)."""
+    from django.db.models import Count, Max
+
+    lists = BlockListSource.objects.aggregate(n=Count("id"), last=Max("created"))
+    enabled = tuple(
+        BlockListSource.objects.filter(enabled=True)
+        .order_by("pk")
+        .values_list("pk", "category", "source")
+    )
+    allow = tuple(AllowEntry.objects.order_by("pk").values_list("pk", flat=True))
+    return (lists["n"], lists["last"], enabled, allow)
+
+
+def build_policy(extra: list[BlockList] | None = None, max_age: float = 0) -> Policy:
     """Fetch and parse every enabled list (keeping the last good copy) and record how it went."""
     lists: list[BlockList] = list(extra or [])
     cache_dir = settings.DATA_DIR / "lists"
     for source in BlockListSource.objects.filter(enabled=True):
         try:
-            fetched = fetch(source.source, cache_dir)
+            fetched = fetch(source.source, cache_dir, max_age=max_age)
             parsed = list_parser.parse(fetched.text)
         except (FetchError, ValueError) as exc:
             BlockListSource.objects.filter(pk=source.pk).update(last_error=str(exc)[:300])
@@ -176,7 +195,7 @@ class QueryLogWriter:
 def why(domain: str, policy: Policy | None = None, member: Any = None) -> Decision:
     """Which list blocks `domain`: for `member`'s policy, or without one for any category (the
     lookup and the block page answer for whoever was blocked, e.g. by a member's adult list)."""
-    policy = policy or build_policy()
+    policy = policy or build_policy(max_age=CONSOLE_MAX_AGE)
     profile = Profile()
     if member is not None:
         mp = MemberPolicy.objects.filter(member=member).first()

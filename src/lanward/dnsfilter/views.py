@@ -74,10 +74,10 @@ def add_list(request: HttpRequest) -> HttpResponse:
                     fh.write(chunk)
             source.source = str(target)
         source.save()
-        services.build_policy()  # parse now so the page shows its size and any rejected lines
-        messages.success(
-            request, f"{source.name} added. The resolver picks it up at its next refresh."
-        )
+        services.build_policy(
+            max_age=services.CONSOLE_MAX_AGE
+        )  # parse now so the page shows its size and any rejected lines
+        messages.success(request, f"{source.name} added. The resolver uses it within seconds.")
     else:
         for field, errors in form.errors.items():
             messages.error(request, f"{field}: {' '.join(errors)}")

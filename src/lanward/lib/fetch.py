@@ -38,7 +38,9 @@ def fetch(
     cache_dir: Path | None = None,
     timeout: float = 30,
     max_bytes: int = 200 * 1024 * 1024,
+    max_age: float = 0,
 ) -> Fetched:
+    """The list's text. With `max_age`, a cached copy younger than that is used without asking."""
     if not source.startswith(("http://", "https://")):
         path = Path(source)
         try:
@@ -56,6 +58,13 @@ def fetch(
                 meta = json.loads(meta_path.read_text())
             except ValueError:
                 meta = {}
+            if max_age and time.time() - body_path.stat().st_mtime < max_age:
+                return Fetched(
+                    body_path.read_text(encoding="utf-8", errors="replace"),
+                    source,
+                    False,
+                    body_path.stat().st_mtime,
+                )
     request = urllib.request.Request(source, headers={"User-Agent": "lanward list fetcher"})  # noqa: S310
     if meta.get("etag"):
         request.add_header("If-None-Match", meta["etag"])
@@ -69,6 +78,7 @@ def fetch(
             headers = response.headers
     except urllib.error.HTTPError as exc:
         if exc.code == 304 and body_path is not None:
+            body_path.touch()
             return Fetched(
                 body_path.read_text(encoding="utf-8", errors="replace"), source, False, time.time()
             )

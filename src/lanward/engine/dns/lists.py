@@ -11,7 +11,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-LABEL = re.compile(r"^(?!-)[a-z0-9_-]{1,63}(?<!-)$")
+LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)")  # use with fullmatch: "$" accepts a "\n"
+REGEX_RULE = re.compile(r"/.+/(\$[^/]*)?")  # /regex/ or /regex/$options: "$" may be inside
+HOSTNAME = re.compile(r"(?:(?!-)[a-z0-9_-]{1,63}(?<!-)\.)+(?!-)[a-z0-9_-]{1,63}(?<!-)")
 # AdBlock options that still make a rule apply to the whole domain (AdGuard DNS semantics).
 DOMAIN_OPTIONS = {
     "important",
@@ -88,6 +90,8 @@ def normalize_domain(text: str) -> str | None:
     name = text.strip().lower().rstrip(".")
     if not name or len(name) > 253:
         return None
+    if HOSTNAME.fullmatch(name):  # most lines of most lists: one regex, no exception raised
+        return name
     try:
         ipaddress.ip_address(name)
         return name  # lists block raw IPs too; they match an IP-literal query name
@@ -98,7 +102,7 @@ def normalize_domain(text: str) -> str | None:
     except UnicodeError:
         return None
     labels = name.split(".")
-    if len(labels) < 2 or not all(LABEL.match(label) for label in labels):
+    if len(labels) < 2 or not all(LABEL.fullmatch(label) for label in labels):
         return None
     return name
 
@@ -145,6 +149,7 @@ def parse(text: str, fmt: str | None = None) -> ParsedList:
 
 
 def _parse_hosts(text: str, out: ParsedList) -> None:
+    addresses: set[str] = set()  # a hosts file repeats one address: check it once, not per line
     for raw in text.splitlines():
         line = raw.split("#", 1)[0].strip()
         if not line:
@@ -153,11 +158,13 @@ def _parse_hosts(text: str, out: ParsedList) -> None:
         if len(parts) < 2:
             out.reject("hosts line without an address and a name", raw)
             continue
-        try:
-            ipaddress.ip_address(parts[0])
-        except ValueError:
-            out.reject("hosts line not starting with an address", raw)
-            continue
+        if parts[0] not in addresses:
+            try:
+                ipaddress.ip_address(parts[0])
+            except ValueError:
+                out.reject("hosts line not starting with an address", raw)
+                continue
+            addresses.add(parts[0])
         for name in parts[1:]:
             if name.lower().rstrip(".") in LOCAL_HOST_NAMES:
                 continue
@@ -219,7 +226,7 @@ def _parse_adblock(text: str, out: ParsedList) -> None:
         allow = line.startswith("@@")
         if allow:
             line = line[2:]
-        if re.fullmatch(r"/.+/(\$[^/]*)?", line):
+        if REGEX_RULE.fullmatch(line):
             out.reject("regular-expression rule", raw)
             continue
         rule, _, options = line.partition("$")
