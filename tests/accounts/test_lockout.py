@@ -130,3 +130,17 @@ def test_concurrent_wrong_attempts_check_at_most_threshold_passwords():
     assert len(checked) <= 5
     assert LockState.objects.get(user=user).is_locked()
     assert attempt(PASSWORD, "race@example.com") is None
+
+
+@override_settings(LANWARD_LOCKOUT_THRESHOLD=5)
+def test_password_confirmations_count_toward_the_lockout(user):
+    """A stolen session can't guess the password without limit through the delete form."""
+    from lanward.accounts.forms import DeleteAccountForm
+
+    request = RequestFactory().post("/accounts/delete/", REMOTE_ADDR="192.0.2.10")
+    for _ in range(5):
+        form = DeleteAccountForm({"password": "guess", "confirm": "on"}, user=user, request=request)
+        assert not form.is_valid()
+    assert LockState.objects.get(user=user).is_locked()
+    form = DeleteAccountForm({"password": PASSWORD, "confirm": "on"}, user=user, request=request)
+    assert not form.is_valid()  # even the right one, while locked
