@@ -157,6 +157,12 @@ class Resolver:
         )
         if decision.action == "tcp-only" and tcp:
             decision = Decision("allow")  # RPZ TCP-only: a client that came back over TCP passes
+        if decision.category == "safe-search":
+            record.action, record.rule = "safe-search", decision.rule
+            response = answers.blocked(query, decision, self.config.block_mode)
+            if response is not None:
+                await self._follow_local_cname(response, client)
+            return self._finish(record, response, query, tcp, started)
         if decision.blocked:
             self.stats["blocked"] += 1
             record.action, record.list_name, record.category, record.rule = (

@@ -77,8 +77,11 @@ class MemberPolicyForm(forms.ModelForm):
 
     class Meta:
         model = MemberPolicy
-        fields = ["blocked_categories", "privacy"]
-        labels = {"privacy": "What the query log keeps for this person"}
+        fields = ["blocked_categories", "safe_search", "privacy"]
+        labels = {
+            "privacy": "What the query log keeps for this person",
+            "safe_search": "Enforce safe search",
+        }
 
     def clean_blocked_categories(self) -> list[str]:
         return [c for c in self.cleaned_data["blocked_categories"] if c in CATEGORIES]

@@ -65,6 +65,10 @@ class MemberPolicy(models.Model):
     member = models.OneToOneField(Member, on_delete=models.CASCADE, related_name="dns_policy")
     blocked_categories = models.JSONField(default=list)
     privacy = models.CharField(max_length=8, choices=Privacy.choices, default=Privacy.FULL)
+    safe_search = models.BooleanField(
+        default=False,
+        help_text="Google, Bing, DuckDuckGo and YouTube only show their safe results.",
+    )
 
     def __str__(self) -> str:
         return f"DNS policy of {self.member}"

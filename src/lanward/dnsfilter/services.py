@@ -99,7 +99,9 @@ class ProfileDirectory:
                 frozenset(policy.blocked_categories) if policy else frozenset(DEFAULT_BLOCKED)
             )
             profile = Profile(
-                blocked_categories=categories, allow=frozenset(exceptions.get(device.pk, ()))
+                blocked_categories=categories,
+                allow=frozenset(exceptions.get(device.pk, ())),
+                safe_search=bool(policy and policy.safe_search),
             )
             privacy = policy.privacy if policy else MemberPolicy.Privacy.FULL
             for ip in device.ips:

@@ -60,6 +60,33 @@ class Profile:
     blocked_categories: frozenset[str] = frozenset(CATEGORIES)
     allow: frozenset[str] = frozenset()
     block: frozenset[str] = frozenset()
+    safe_search: bool = False
+
+
+# Safe-search endpoints the search engines and YouTube publish for networks that enforce it.
+SAFE_SEARCH = {
+    "www.bing.com": "strict.bing.com",
+    "bing.com": "strict.bing.com",
+    "duckduckgo.com": "safe.duckduckgo.com",
+    "www.duckduckgo.com": "safe.duckduckgo.com",
+    "www.youtube.com": "restrict.youtube.com",
+    "m.youtube.com": "restrict.youtube.com",
+    "youtubei.googleapis.com": "restrict.youtube.com",
+    "youtube.googleapis.com": "restrict.youtube.com",
+    "www.youtube-nocookie.com": "restrict.youtube.com",
+}
+
+
+def safe_search_target(name: str) -> str:
+    """The safe-search host to send `name` to, or "" (www.google.<any TLD> included)."""
+    if name in SAFE_SEARCH:
+        return SAFE_SEARCH[name]
+    labels = name.split(".")
+    if len(labels) >= 2 and (
+        labels[0] == "google" or (labels[0] == "www" and labels[1] == "google")
+    ):
+        return "forcesafesearch.google.com"
+    return ""
 
 
 def suffixes(name: str) -> list[str]:
@@ -99,6 +126,16 @@ class Policy:
     def decide(self, qname: str, profile: Profile = Profile()) -> Decision:
         name = qname.lower().rstrip(".")
         names = suffixes(name)
+        if profile.safe_search:
+            target = safe_search_target(name)
+            if target:
+                return Decision(
+                    "local",
+                    category="safe-search",
+                    rule=name,
+                    rpz=RpzRule("local", [("CNAME", target + ".")]),
+                    reason=f"safe search is enforced: {name} goes to {target}",
+                )
         for candidate in names:
             if candidate in profile.allow:
                 return Decision("allow", reason=f"your exception for {candidate}", rule=candidate)
