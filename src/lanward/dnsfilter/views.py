@@ -54,8 +54,32 @@ def overview(request: HttpRequest) -> HttpResponse:
             "lookup": lookup,
             "decision": decision,
             "default_blocked": DEFAULT_BLOCKED,
+            "hours": _hourly(since),
         },
     )
+
+
+def _hourly(since):  # type: ignore[no-untyped-def]
+    """Lookups per hour of the last day, blocked vs allowed, for the chart."""
+    from django.db.models.functions import TruncHour
+
+    rows = (
+        QueryLog.objects.filter(time__gte=since)
+        .annotate(hour=TruncHour("time"))
+        .values("hour")
+        .annotate(
+            total=Count("id"), blocked=Count("id", filter=~Q(action__in=["allowed", "failed"]))
+        )
+        .order_by("hour")
+    )
+    return [
+        {
+            "label": timezone.localtime(r["hour"]).strftime("%H:00"),
+            "up": r["blocked"],
+            "down": r["total"] - r["blocked"],
+        }
+        for r in rows
+    ]
 
 
 @console_edit_required
@@ -107,8 +131,10 @@ def allow(request: HttpRequest) -> HttpResponse:
         return redirect("dnsfilter:overview")
     form = AllowForm(request.POST)
     if form.is_valid():
-        AllowEntry.objects.get_or_create(domain=form.cleaned_data["domain"], device=None)
-        messages.success(request, f"{form.cleaned_data['domain']} is never blocked now.")
+        device = form.cleaned_data.get("device")
+        AllowEntry.objects.get_or_create(domain=form.cleaned_data["domain"], device=device)
+        where = f" on {device}" if device else ""
+        messages.success(request, f"{form.cleaned_data['domain']} is never blocked{where} now.")
     else:
         messages.error(request, " ".join(form.errors.get("domain", [])))
     return redirect("dnsfilter:overview")

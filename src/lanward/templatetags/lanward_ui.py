@@ -43,9 +43,17 @@ def percent(value: Any) -> str:
 
 
 @register.simple_tag
-def hbar_chart(rows: list[dict[str, Any]], label_key: str = "label", title: str = "") -> SafeString:
+def hbar_chart(
+    rows: list[dict[str, Any]],
+    label_key: str = "label",
+    title: str = "",
+    units: str = "bytes",
+    down_label: str = "download",
+    up_label: str = "upload",
+) -> SafeString:
     """Horizontal stacked bars (down, up) per row; an accessible SVG with a text alternative."""
-    rows = list(rows)[:12]
+    fmt = human_bytes if units == "bytes" else (lambda v: f"{int(v or 0)}")
+    rows = list(rows)[: 12 if units == "bytes" else 24]
     if not rows:
         return mark_safe('<p class="muted">No usage in this period.</p>')  # noqa: S308 - constant
     width, bar_h, gap, label_w = 640, 18, 8, 200
@@ -71,27 +79,29 @@ def hbar_chart(rows: list[dict[str, Any]], label_key: str = "label", title: str 
                 _num(down_w),
                 bar_h,
                 label,
-                human_bytes(r.get("down")),
+                fmt(r.get("down")),
                 _num(label_w + down_w),
                 y,
                 _num(up_w),
                 bar_h,
                 label,
-                human_bytes(r.get("up")),
+                fmt(r.get("up")),
                 _num(label_w + down_w + up_w + 6),
                 y + 13,
-                human_bytes(r.get("up", 0) + r.get("down", 0)),
+                fmt(r.get("up", 0) + r.get("down", 0)),
             )
         )
     parts_html = mark_safe("".join(parts))  # noqa: S308 - each piece built with format_html
     return format_html(
         '<figure class="chart"><svg viewBox="0 0 {} {}" role="img" aria-label="{}">{}</svg>'
-        '<figcaption class="legend"><span class="key key-down"></span> download '
-        '<span class="key key-up"></span> upload</figcaption></figure>',
+        '<figcaption class="legend"><span class="key key-down"></span> {} '
+        '<span class="key key-up"></span> {}</figcaption></figure>',
         width,
         height,
         title or "usage chart",
         parts_html,  # noqa: S308 - built with format_html
+        down_label,
+        up_label,
     )
 
 
