@@ -8,13 +8,14 @@ from dataclasses import dataclass
 import dns.message
 import dns.rcode
 import dns.rdatatype
+import dns.rrset
 
 Key = tuple[str, int, int]  # (qname, rdtype, rdclass)
 
 
 @dataclass
 class Entry:
-    wire: bytes
+    message: dns.message.Message
     stored_at: float
     ttl: int
 
@@ -51,7 +52,8 @@ class AnswerCache:
         if ttl <= 0 or response.flags & 0x0200:  # never cache truncated answers
             return
         key = self.key(query)
-        self.entries[key] = Entry(response.to_wire(), now, ttl)
+        # Kept parsed: re-parsing the wire on every hit cost more than the rest of a cached answer.
+        self.entries[key] = Entry(response, now, ttl)
         self.entries.move_to_end(key)
         while len(self.entries) > self.max_entries:
             self.entries.popitem(last=False)
@@ -69,13 +71,25 @@ class AnswerCache:
             return None
         self.hits += 1
         self.entries.move_to_end(key)  # least recently *used* goes first, not least recently put
-        response = dns.message.from_wire(entry.wire)
-        response.id = query.id
+        stored = entry.message
+        response = dns.message.Message(id=query.id)
+        response.flags = stored.flags
+        response.set_rcode(stored.rcode())
+        response.question = list(stored.question)
         # Never promise a client longer than this cache keeps the answer (max_ttl, or the
         # negative TTL, which RFC 2308 says the SOA's TTL must not exceed either).
-        positive = bool(response.answer) and response.rcode() == dns.rcode.NOERROR
+        positive = bool(stored.answer) and stored.rcode() == dns.rcode.NOERROR
         cap = self.max_ttl if positive else entry.ttl
-        for section in (response.answer, response.authority, response.additional):
+
+        def aged(section: list[dns.rrset.RRset]) -> list[dns.rrset.RRset]:
+            out = []
             for rrset in section:
-                rrset.ttl = max(0, min(rrset.ttl, cap) - age)
+                copy = rrset.copy()
+                copy.ttl = max(0, min(rrset.ttl, cap) - age)
+                out.append(copy)
+            return out
+
+        response.answer = aged(stored.answer)
+        response.authority = aged(stored.authority)
+        response.additional = aged(stored.additional)
         return response
