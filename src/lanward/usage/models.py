@@ -9,14 +9,22 @@ from django.db import models
 from lanward.inventory.models import Device
 
 
-class UsageHour(models.Model):
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="usage_hours")
-    hour = models.DateTimeField(db_index=True)
+class UsageRollup(models.Model):
+    """Bytes each way and active time of one app on one device, over an hour or a day."""
+
+    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="%(class)s_rows")
     app = models.CharField(max_length=64)
     category = models.CharField(max_length=64, blank=True)
     bytes_up = models.BigIntegerField(default=0)
     bytes_down = models.BigIntegerField(default=0)
     active_seconds = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+
+
+class UsageHour(UsageRollup):
+    hour = models.DateTimeField(db_index=True)
 
     class Meta:
         constraints: ClassVar[list[models.BaseConstraint]] = [
@@ -27,14 +35,8 @@ class UsageHour(models.Model):
         return f"{self.device} {self.app} {self.hour:%Y-%m-%d %H}:00"
 
 
-class UsageDay(models.Model):
-    device = models.ForeignKey(Device, on_delete=models.CASCADE, related_name="usage_days")
+class UsageDay(UsageRollup):
     day = models.DateField(db_index=True)
-    app = models.CharField(max_length=64)
-    category = models.CharField(max_length=64, blank=True)
-    bytes_up = models.BigIntegerField(default=0)
-    bytes_down = models.BigIntegerField(default=0)
-    active_seconds = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints: ClassVar[list[models.BaseConstraint]] = [
