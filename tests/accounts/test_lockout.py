@@ -97,7 +97,9 @@ def test_inactive_user_cannot_sign_in(user):
     assert attempt(PASSWORD) is None
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # keeps migration data (plans, groups)
+@pytest.mark.django_db(
+    transaction=True, serialized_rollback=True
+)  # keeps migration data (plans, groups)
 @override_settings(LANWARD_LOCKOUT_THRESHOLD=5)
 def test_concurrent_wrong_attempts_check_at_most_threshold_passwords():
     if connection.vendor == "sqlite":
