@@ -139,6 +139,7 @@ def cmd_station(opts: argparse.Namespace) -> int:
         home_nets=_home_nets(opts),
         active_threshold_bytes=settings.LANWARD_ACTIVE_THRESHOLD_BYTES,
         max_flows=settings.LANWARD_MAX_FLOWS,
+        keep_flows=settings.LANWARD_FLOW_RETENTION_HOURS > 0,
     )
     import logging
 

@@ -351,3 +351,56 @@ def test_save_all_writes_devices_usage_and_notices():
     assert notice.kind == "flows_dropped" and len(notice.message) == 500
     assert store.save_notices(engine) == 0  # taken once
     assert UsageHour.objects.get().bytes_down == 20
+
+
+def test_raw_flows_are_stored_only_when_kept():
+    from lanward.engine.pipeline import EngineConfig
+    from lanward.usage.models import FlowRecord
+
+    engine = Engine(EngineConfig(keep_flows=True))
+    engine.discovery(dhcp())
+    engine.flow(
+        Flow(
+            src_ip="192.168.1.23",
+            dst_ip="203.0.113.9",
+            src_port=50000,
+            dst_port=443,
+            protocol=6,
+            src_mac=PHONE,
+            dst_mac="02:00:00:00:00:01",
+            first_seen_ms=T0,
+            last_seen_ms=T0 + 5000,
+            src2dst_packets=3,
+            src2dst_bytes=300,
+            dst2src_packets=4,
+            dst2src_bytes=4000,
+            app="TLS.YouTube",
+            sni="www.youtube.com",
+        )
+    )
+    store.save_devices(engine)
+    assert store.save_flows(engine) == 1
+    row = FlowRecord.objects.get()
+    assert (row.bytes_up, row.bytes_down, row.sni) == (300, 4000, "www.youtube.com")
+    assert row.device.mac == PHONE
+    assert store.save_flows(engine) == 0  # handed over once
+
+    quiet = Engine()
+    quiet.flow(
+        Flow(
+            src_ip="192.168.1.23",
+            dst_ip="203.0.113.9",
+            src_port=1,
+            dst_port=2,
+            protocol=6,
+            src_mac=PHONE,
+            dst_mac="02:00:00:00:00:01",
+            first_seen_ms=T0,
+            last_seen_ms=T0,
+            src2dst_packets=1,
+            src2dst_bytes=1,
+            dst2src_packets=0,
+            dst2src_bytes=0,
+        )
+    )
+    assert store.save_flows(quiet) == 0

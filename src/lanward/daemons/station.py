@@ -85,6 +85,8 @@ class Station:
             store.apply_unlinks(self.engine)
             store.save_devices(self.engine)
             store.save_usage(self.engine, before_ms=now_ms)
+            if self.engine.config.keep_flows:
+                store.save_flows(self.engine)
             self.engine.usage.reset_totals()
             store.save_notices(self.engine)
         store.mark_offline()

@@ -174,3 +174,35 @@ def save_all(engine: Engine) -> dict[str, int]:
     usage = save_usage(engine)
     notices = save_notices(engine)
     return {"devices": devices, "usage_rows": usage, "notices": notices}
+
+
+def save_flows(engine: Engine) -> int:
+    """Raw flows the engine kept (only when LANWARD_FLOW_RETENTION_HOURS > 0), then forgets them."""
+    from lanward.usage.models import FlowRecord
+
+    flows = engine.kept_flows[: engine.config.max_kept_flows]
+    engine.kept_flows = []
+    if not flows:
+        return 0
+    macs = {f.src_mac for f in flows} | {f.dst_mac for f in flows}
+    by_mac = dict(Device.objects.filter(mac__in=macs).values_list("mac", "pk"))
+    rows = []
+    for f in flows:
+        local_src = engine.devices.is_home(f.src_ip)
+        device_id = by_mac.get(f.src_mac if local_src else f.dst_mac)
+        rows.append(
+            FlowRecord(
+                device_id=device_id,
+                first_seen=ms_to_dt(f.first_seen_ms),
+                last_seen=ms_to_dt(f.last_seen_ms),
+                src=f"{f.src_ip}:{f.src_port}"[:64],
+                dst=f"{f.dst_ip}:{f.dst_port}"[:64],
+                protocol=f.protocol,
+                app=f.app[:64],
+                sni=f.sni[:255],
+                bytes_up=f.src2dst_bytes if local_src else f.dst2src_bytes,
+                bytes_down=f.dst2src_bytes if local_src else f.src2dst_bytes,
+            )
+        )
+    FlowRecord.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
