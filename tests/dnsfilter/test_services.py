@@ -471,3 +471,50 @@ def test_why_can_reuse_a_policy(data_dir, list_file):
     BlockListSource.objects.all().delete()
 
     assert why("bad.example", policy=policy).blocked
+
+
+def test_a_device_policy_overrides_its_owners(db):
+    from django.utils import timezone
+
+    from lanward.dnsfilter.models import DevicePolicy, MemberPolicy
+    from lanward.dnsfilter.services import ProfileDirectory
+    from lanward.inventory.models import Device, Member
+
+    kid = Member.objects.create(name="Kid")
+    MemberPolicy.objects.create(member=kid, blocked_categories=["malware"])
+    now = timezone.now()
+    phone = Device.objects.create(
+        mac="02:00:00:00:00:0a", ips=["192.168.1.10"], owner=kid, first_seen=now, last_seen=now
+    )
+    tablet = Device.objects.create(
+        mac="02:00:00:00:00:0b", ips=["192.168.1.11"], owner=kid, first_seen=now, last_seen=now
+    )
+    DevicePolicy.objects.create(device=tablet, blocked_categories=["malware", "adult", "gambling"])
+    directory = ProfileDirectory()
+    directory.refresh()
+    assert directory.profile_for("192.168.1.10").blocked_categories == frozenset({"malware"})
+    assert directory.profile_for("192.168.1.11").blocked_categories == frozenset(
+        {"malware", "adult", "gambling"}
+    )
+    assert phone.pk != tablet.pk
+
+
+def test_device_policy_page_saves_and_resets(owner_client, db):
+    from django.utils import timezone
+
+    from lanward.dnsfilter.models import DevicePolicy
+    from lanward.inventory.models import Device
+
+    now = timezone.now()
+    device = Device.objects.create(
+        mac="02:00:00:00:00:0c", ips=["192.168.1.12"], first_seen=now, last_seen=now
+    )
+    url = f"/protection/devices/{device.pk}/"
+    assert owner_client.get(url).status_code == 200
+    r = owner_client.post(url, {"blocked_categories": ["malware", "adult"]})
+    assert r.status_code == 302
+    assert DevicePolicy.objects.get(device=device).blocked_categories == ["malware", "adult"]
+    r = owner_client.post(url, {"use_owner": "on"})
+    assert not DevicePolicy.objects.filter(device=device).exists()
+    r = owner_client.post(url, {"blocked_categories": ["nonsense"]})
+    assert r.status_code == 200  # a field error, not a 500

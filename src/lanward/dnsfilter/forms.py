@@ -7,7 +7,7 @@ from django import forms
 from lanward.engine.dns.lists import normalize_domain
 from lanward.engine.dns.policy import CATEGORIES
 
-from .models import CATEGORY_CHOICES, BlockListSource, MemberPolicy
+from .models import CATEGORY_CHOICES, BlockListSource, DevicePolicy, MemberPolicy
 
 
 class ListForm(forms.ModelForm):
@@ -82,6 +82,23 @@ class MemberPolicyForm(forms.ModelForm):
             "privacy": "What the query log keeps for this person",
             "safe_search": "Enforce safe search",
         }
+
+    def clean_blocked_categories(self) -> list[str]:
+        return [c for c in self.cleaned_data["blocked_categories"] if c in CATEGORIES]
+
+
+class DevicePolicyForm(forms.ModelForm):
+    blocked_categories = forms.MultipleChoiceField(
+        choices=CATEGORY_CHOICES,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Block these kinds of sites on this device",
+    )
+    use_owner = forms.BooleanField(required=False, label="Use its owner's settings instead")
+
+    class Meta:
+        model = DevicePolicy
+        fields = ["blocked_categories"]
 
     def clean_blocked_categories(self) -> list[str]:
         return [c for c in self.cleaned_data["blocked_categories"] if c in CATEGORIES]

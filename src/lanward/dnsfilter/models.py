@@ -74,6 +74,16 @@ class MemberPolicy(models.Model):
         return f"DNS policy of {self.member}"
 
 
+class DevicePolicy(models.Model):
+    """Categories blocked on one device, overriding its owner's (e.g. a child's tablet)."""
+
+    device = models.OneToOneField(Device, on_delete=models.CASCADE, related_name="dns_policy")
+    blocked_categories = models.JSONField(default=list)
+
+    def __str__(self) -> str:
+        return f"DNS policy of {self.device}"
+
+
 class QueryLog(models.Model):
     time = models.DateTimeField(db_index=True)
     client = models.GenericIPAddressField()

@@ -19,7 +19,14 @@ from lanward.engine.dns.policy import BlockList, Decision, Policy, Profile
 from lanward.inventory.models import Device
 from lanward.lib.fetch import FetchError, fetch
 
-from .models import DEFAULT_BLOCKED, AllowEntry, BlockListSource, MemberPolicy, QueryLog
+from .models import (
+    DEFAULT_BLOCKED,
+    AllowEntry,
+    BlockListSource,
+    DevicePolicy,
+    MemberPolicy,
+    QueryLog,
+)
 
 log = logging.getLogger("lanward.dns")
 
@@ -89,15 +96,21 @@ class ProfileDirectory:
 
     def refresh(self) -> None:
         policies = {p.member_id: p for p in MemberPolicy.objects.all()}
+        device_categories = {
+            p.device_id: frozenset(p.blocked_categories) for p in DevicePolicy.objects.all()
+        }
         exceptions: dict[int, set[str]] = {}
         for entry in AllowEntry.objects.filter(device__isnull=False):
             exceptions.setdefault(entry.device_id, set()).add(entry.domain)  # type: ignore[arg-type]
         table = {}
         for device in Device.objects.all().only("pk", "ips", "owner_id"):
             policy = policies.get(device.owner_id) if device.owner_id else None
-            categories = (
-                frozenset(policy.blocked_categories) if policy else frozenset(DEFAULT_BLOCKED)
-            )
+            if device.pk in device_categories:  # the device's own settings win over its owner's
+                categories = device_categories[device.pk]
+            else:
+                categories = (
+                    frozenset(policy.blocked_categories) if policy else frozenset(DEFAULT_BLOCKED)
+                )
             profile = Profile(
                 blocked_categories=categories,
                 allow=frozenset(exceptions.get(device.pk, ())),

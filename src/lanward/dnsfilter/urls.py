@@ -10,5 +10,6 @@ urlpatterns = [
     path("lists/<int:pk>/", views.toggle_list, name="toggle_list"),
     path("allow/", views.allow, name="allow"),
     path("members/<int:pk>/", views.member_policy, name="member_policy"),
+    path("devices/<int:pk>/", views.device_policy, name="device_policy"),
     path("log/", views.query_log, name="log"),
 ]

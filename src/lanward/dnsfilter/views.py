@@ -15,11 +15,18 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from lanward.inventory.decorators import console_edit_required, console_required
-from lanward.inventory.models import Member
+from lanward.inventory.models import Device, Member
 
 from . import services
-from .forms import AllowForm, ListForm, LookupForm, MemberPolicyForm
-from .models import DEFAULT_BLOCKED, AllowEntry, BlockListSource, MemberPolicy, QueryLog
+from .forms import AllowForm, DevicePolicyForm, ListForm, LookupForm, MemberPolicyForm
+from .models import (
+    DEFAULT_BLOCKED,
+    AllowEntry,
+    BlockListSource,
+    DevicePolicy,
+    MemberPolicy,
+    QueryLog,
+)
 
 
 @console_required
@@ -49,6 +56,8 @@ def overview(request: HttpRequest) -> HttpResponse:
             "lists": BlockListSource.objects.all(),
             "allow": AllowEntry.objects.select_related("device"),
             "members": Member.objects.select_related("dns_policy"),
+            "device_policies": DevicePolicy.objects.select_related("device"),
+            "all_devices": Device.objects.order_by("name", "hostname"),
             "list_form": ListForm(),
             "allow_form": AllowForm(),
             "lookup": lookup,
@@ -153,6 +162,25 @@ def member_policy(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"Protection for {member.name} is saved.")
         return redirect("dnsfilter:overview")
     return render(request, "dnsfilter/member_policy.html", {"member": member, "form": form})
+
+
+@console_edit_required
+@require_http_methods(["GET", "POST"])
+def device_policy(request: HttpRequest, pk: int) -> HttpResponse:
+    device = get_object_or_404(Device, pk=pk)
+    policy = DevicePolicy.objects.filter(device=device).first() or DevicePolicy(
+        device=device, blocked_categories=list(DEFAULT_BLOCKED)
+    )
+    form = DevicePolicyForm(request.POST if request.method == "POST" else None, instance=policy)
+    if request.method == "POST" and form.is_valid():
+        if form.cleaned_data.get("use_owner"):
+            DevicePolicy.objects.filter(device=device).delete()
+            messages.success(request, f"{device} follows its owner's protection again.")
+        else:
+            form.save()
+            messages.success(request, f"Protection for {device} is saved.")
+        return redirect("dnsfilter:overview")
+    return render(request, "dnsfilter/device_policy.html", {"device": device, "form": form})
 
 
 @console_required
