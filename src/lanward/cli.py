@@ -262,6 +262,15 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also use the console's lists, policies and query log",
     )
+    dns_serve.add_argument(
+        "--watch-seconds",
+        type=float,
+        default=10,
+        help="with --console: how often to look for changed settings",
+    )
+    dns_serve.add_argument(
+        "--upstream-ca", metavar="FILE", help="CA certificates to trust for DNS-over-TLS upstreams"
+    )
 
     station_pair = station_sub.add_parser("pair", help="pair this station with an account")
     station_pair.add_argument(

@@ -107,6 +107,7 @@ def run(opts: Any) -> int:
         block_mode=mode,
         timeout=opts.timeout,
         rebinding_protection=not opts.allow_rebinding,
+        tls_ca_file=getattr(opts, "upstream_ca", "") or "",
     )
     build: Any = lambda fresh: Policy.build(fresh, opts.allow or [])  # noqa: E731
     if getattr(opts, "console", False):

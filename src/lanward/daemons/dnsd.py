@@ -92,6 +92,7 @@ class QueryRecord:
 @dataclass
 class ResolverConfig:
     upstreams: list[Upstream] = field(default_factory=list)
+    tls_ca_file: str = ""  # trust this CA for DNS-over-TLS upstreams (default: the system's)
     block_mode: str = "nxdomain"  # nxdomain | null | an IP address (the block page)
     timeout: float = 2.0
     rebinding_protection: bool = True
@@ -277,8 +278,9 @@ class Resolver:
     async def _ask(self, outgoing: dns.message.Message, upstream: Upstream) -> dns.message.Message:
         timeout = self.config.timeout
         if upstream.tls:
-            context = ssl.create_default_context()
+            context = ssl.create_default_context(cafile=self.config.tls_ca_file or None)
             if not upstream.tls_name:
+                # Without a name only the certificate chain is checked: say tls://IP#name to pin it.
                 context.check_hostname = False
             return await dns.asyncquery.tls(
                 outgoing,
