@@ -150,6 +150,8 @@ def test_console_mode_filters_and_logs_to_the_database(tmp_path, upstream):
                 f"127.0.0.1:{port}",
                 "--upstream",
                 f"127.0.0.1:{upstream.port}",
+                "--watch-seconds",
+                "1",
             ],
             env=env,
             stdout=log,
@@ -180,6 +182,20 @@ def test_console_mode_filters_and_logs_to_the_database(tmp_path, upstream):
                 ).fetchall()
 
         rows = wait_for(lambda: len(logged()) >= 2 and logged(), 5, "no query log rows")
+
+        # A list added in the console applies within seconds, without a restart.
+        later = tmp_path / "later.txt"
+        later.write_text("later.example\n")
+        add = (
+            "from lanward.dnsfilter.models import BlockListSource\n"
+            f"BlockListSource.objects.create(name='Later', source={str(later)!r}, category='malware')"
+        )
+        lanward(env, "manage", "shell", "-v", "0", "-c", add)
+        wait_for(
+            lambda: ask(port, "www.later.example").rcode() == dns.rcode.NXDOMAIN,
+            15,
+            "a list added in the console was not applied",
+        )
     finally:
         resolver.terminate()
         try:
@@ -188,13 +204,13 @@ def test_console_mode_filters_and_logs_to_the_database(tmp_path, upstream):
             resolver.kill()
 
     device, member = ids["device"], ids["member"]
-    assert rows == [
+    assert rows[:2] == [
         ("127.0.0.1", device, member, "", "A", "allowed", "", ""),
         ("127.0.0.1", device, member, "", "A", "blocked", "Bad list", "malware"),
     ]
     assert resolver.returncode == 0, log_path.read_text()
     with sqlite3.connect(data_dir / "lanward.sqlite3") as db:
         source = db.execute(
-            "SELECT format, entries, last_error FROM dnsfilter_blocklistsource"
+            "SELECT format, entries, last_error FROM dnsfilter_blocklistsource ORDER BY id"
         ).fetchone()
     assert source == ("domains", 1, "")
