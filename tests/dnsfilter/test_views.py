@@ -573,3 +573,22 @@ def test_why_with_something_that_is_no_domain(owner_client, bad_list, typed):
     assert response.status_code == 200
     assert response.context["decision"] is None
     assert response.context["lookup"].errors
+
+
+def test_an_exception_for_one_device(owner_client, db):
+    from django.utils import timezone
+
+    from lanward.dnsfilter.models import AllowEntry
+    from lanward.inventory.models import Device
+
+    now = timezone.now()
+    laptop = Device.objects.create(
+        mac="02:00:00:00:00:0d", ips=["192.168.1.13"], first_seen=now, last_seen=now
+    )
+    r = owner_client.post("/protection/allow/", {"domain": "work.example", "device": laptop.pk})
+    assert r.status_code == 302
+    entry = AllowEntry.objects.get(domain="work.example")
+    assert entry.device == laptop
+    r = owner_client.post("/protection/allow/", {"domain": "work.example", "device": 999999})
+    assert r.status_code == 302  # an unknown device is an error message, not a 500
+    assert AllowEntry.objects.filter(domain="work.example").count() == 1

@@ -43,6 +43,19 @@ class AllowForm(forms.Form):
     domain = forms.CharField(
         label="Domain to allow", max_length=253, help_text="Its subdomains are allowed too."
     )
+    device = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        label="For",
+        empty_label="Every device",
+        help_text="Allow it only on one device, e.g. a work laptop.",
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from lanward.inventory.models import Device
+
+        super().__init__(*args, **kwargs)
+        self.fields["device"].queryset = Device.objects.order_by("name", "hostname", "mac")  # type: ignore[attr-defined]
 
     def clean_domain(self) -> str:
         domain = normalize_domain(self.cleaned_data["domain"].strip().removeprefix("*."))
