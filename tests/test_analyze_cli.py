@@ -303,6 +303,19 @@ USAGE: Spec = {
     "bytes_down": _count,
     "active_seconds": lambda v: _count(v) and v % 60 == 0,
 }
+ALERT: Spec = {
+    "kind": _one_of(
+        "remote_access_inbound", "remote_access", "scan", "scan_inbound", "indicator_match"
+    ),
+    "severity": _one_of("info", "low", "medium", "high"),
+    "time": _count,
+    "src": str,
+    "dst": str,
+    "mac": str,
+    "app": str,
+    "summary": lambda v: isinstance(v, str) and bool(v),
+    "evidence": dict,
+}
 NOTICE: Spec = {
     "kind": str,
     "message": lambda v: isinstance(v, str) and "\n" not in v,
@@ -339,7 +352,7 @@ RESULT: Spec = {
     "flows": _count,
     "devices": [DEVICE],
     "usage": [USAGE],
-    "alerts": [dict],
+    "alerts": [ALERT],
     "notices": [NOTICE],
     "capture": CAPTURE,
 }

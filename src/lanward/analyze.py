@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from lanward.daemons.capture import CaptureError, analyze_file
+from lanward.engine.detect.feeds import Indicators, parse_feed
 from lanward.engine.pipeline import Engine, EngineConfig
 
 
@@ -91,11 +92,41 @@ def report_problem(report: str) -> str:
     return ""
 
 
+def load_indicators(paths: list[str]) -> tuple[Indicators, list[str]]:
+    """Parse the feed files; (indicators, error messages for the person running this)."""
+    merged = Indicators()
+    errors = []
+    for name in paths:
+        try:
+            text = Path(name).read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            errors.append(f"cannot read the indicator file {name}: {exc.strerror}. Check the path.")
+            continue
+        merged.merge(parse_feed(text, Path(name).name))
+    return merged, errors
+
+
 def run(args: Any) -> int:
+    indicators = None
+    if getattr(args, "indicators", None):
+        indicators, errors = load_indicators(args.indicators)
+        for message in errors:
+            print(f"lanward analyze: {message}", file=sys.stderr)
+        if errors:
+            return 2
+        for problem in indicators.problems[:20]:
+            print(f"lanward analyze: skipped {problem}", file=sys.stderr)
+        if len(indicators.problems) > 20:
+            print(
+                f"lanward analyze: skipped {len(indicators.problems) - 20} more unreadable "
+                "indicator lines",
+                file=sys.stderr,
+            )
     config = EngineConfig(
         home_nets=tuple(args.home_net) if args.home_net else EngineConfig.home_nets,
         keep_flows=args.flows,
         max_flows=getattr(args, "max_flows", None) or EngineConfig.max_flows,
+        indicators=indicators,
     )
     engine = Engine(config)
     path = Path(args.capture)

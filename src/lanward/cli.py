@@ -205,6 +205,13 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument(
         "--store", action="store_true", help="also save devices and usage in the console's database"
     )
+    analyze.add_argument(
+        "--indicators",
+        action="append",
+        metavar="FILE",
+        help="an indicator feed to match flows against (repeatable): IP/domain lists, hosts "
+        "files, abuse.ch CSV, STIX 2.1 JSON",
+    )
 
     station = sub.add_parser("station", help="the station daemon")
     station_sub = station.add_subparsers(dest="station_command", required=True)

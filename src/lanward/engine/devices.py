@@ -122,6 +122,19 @@ def _usable_mac(mac: str) -> bool:
         return False
 
 
+def is_home_address(
+    ip: str, home_nets: list[ipaddress.IPv4Network | ipaddress.IPv6Network]
+) -> bool:
+    """True for a unicast address inside one of the home networks."""
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    if addr.is_multicast or addr.is_unspecified or str(addr) == "255.255.255.255":
+        return False
+    return any(addr in net for net in home_nets)
+
+
 class DeviceTable:
     """Devices keyed by MAC. Bounded: past `max_devices` the longest-idle device is dropped."""
 
@@ -137,13 +150,7 @@ class DeviceTable:
     # -- helpers ---------------------------------------------------------------------------
 
     def is_home(self, ip: str) -> bool:
-        try:
-            addr = ipaddress.ip_address(ip)
-        except ValueError:
-            return False
-        if addr.is_multicast or addr.is_unspecified or str(addr) == "255.255.255.255":
-            return False
-        return any(addr in net for net in self.home_nets)
+        return is_home_address(ip, self.home_nets)
 
     def get(self, mac: str, ts_ms: int) -> Device | None:
         if not _usable_mac(mac):

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lanward.engine.detect import default_addons
+from lanward.engine.detect.feeds import Indicators
 from lanward.engine.devices import DEFAULT_HOME_NETS, DeviceTable
 from lanward.engine.events import DhcpSeen, Flow, MdnsSeen, NameSeen, Notice, SsdpSeen
 from lanward.engine.usage import UsageMeter, app_name
@@ -21,6 +22,12 @@ class EngineConfig:
     keep_flows: bool = False
     max_flows: int = 262_144  # flows the meter tracks at once; past it the idlest is dropped
     max_kept_flows: int = 100_000
+    # Detectors (engine/detect/): see each module's docstring.
+    remote_access_allowed: dict[str, tuple[str, ...]] = field(default_factory=dict)  # MAC -> apps
+    scan_window_s: int = 60
+    scan_ports: int = 6
+    scan_hosts: int = 15
+    indicators: Indicators | None = None
 
 
 @dataclass

@@ -3,13 +3,19 @@ handles (`configure`, `flow_end`, `device_seen`, `discovery`); it returns findin
 
 `default_addons()` is the one explicit list. The engine calls each hook through `safecall`, so a
 detector that raises is logged as a notice and skipped while the engine keeps running.
+
+A new detector: a module here with one class, its hooks returning `alerts.alert(...)` dicts,
+added to the list below, and its tests in tests/engine/detect/.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from lanward.engine.detect.indicators import IndicatorMatch
+from lanward.engine.detect.remote_access import RemoteAccess
+from lanward.engine.detect.scan import ScanDetector
+
 
 def default_addons() -> list[Any]:
-    # Detectors land here as their modules are written (threats, smart alerts, ...).
-    return []
+    return [RemoteAccess(), ScanDetector(), IndicatorMatch()]

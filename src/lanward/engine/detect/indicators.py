@@ -1,0 +1,119 @@
+"""Indicator matching: a flow's remote address, server name or JA4 is on a loaded feed.
+
+The feeds are parsed outside (`lanward.engine.detect.feeds.parse_feed`, the caller reads the
+files) and handed over as `EngineConfig.indicators`. Each flow is checked for
+
+- its remote IP (the side that is not home; both sides when neither is) against IPs and CIDRs,
+- its SNI / requested host name (TLS SNI, HTTP Host, DNS query) against domains, subdomains
+  included,
+- its JA4 TLS client fingerprint against JA4 entries.
+
+A match is kind `indicator_match`, `high` when the entry comes from a malware or C2 feed and
+`medium` otherwise, naming the feed, the line and the entry. One alert per (device address,
+entry) per `repeat_s` (10 min), so a device beaconing to its C2 raises one alert, not hundreds;
+that memory is bounded (`max_remembered`).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from lanward.engine.detect.alerts import HomeNets, alert
+from lanward.engine.detect.feeds import MALICIOUS, Indicator, Indicators
+from lanward.engine.events import Flow
+
+_WHY = {
+    "c2": "a command-and-control server: the device is likely infected and taking orders",
+    "malware": "a known malware site: the device may be infected or about to download malware",
+    "phishing": "a phishing site: someone may be about to give away a password",
+}
+
+
+class IndicatorMatch:
+    def __init__(self, repeat_s: int = 600, max_remembered: int = 4096) -> None:
+        self.home = HomeNets()
+        self.indicators = Indicators()
+        self.repeat_ms = repeat_s * 1000
+        self.max_remembered = max_remembered
+        self.last_alert: OrderedDict[tuple[str, str, str], int] = OrderedDict()
+
+    def configure(self, config: Any) -> None:
+        self.home = HomeNets(tuple(config.home_nets))
+        indicators = getattr(config, "indicators", None)
+        self.indicators = indicators if indicators is not None else Indicators()
+
+    def flow_end(self, flow: Flow) -> list[dict[str, Any]]:
+        if not len(self.indicators):
+            return []
+        src_home, dst_home = flow.src_ip in self.home, flow.dst_ip in self.home
+        remotes = [
+            ip for ip, home in ((flow.dst_ip, dst_home), (flow.src_ip, src_home)) if not home
+        ]
+        found: list[tuple[str, str, Indicator]] = []
+        for ip in remotes:
+            hit = self.indicators.match_ip(ip)
+            if hit is not None:
+                found.append(("ip", ip, hit))
+        if flow.sni:
+            hit = self.indicators.match_domain(flow.sni)
+            if hit is not None:
+                found.append(("server_name", flow.sni, hit))
+        if flow.ja4:
+            hit = self.indicators.match_ja4(flow.ja4)
+            if hit is not None:
+                found.append(("ja4", flow.ja4, hit))
+        out = []
+        # The home side: the initiator when it is home (it reached out), else the responder.
+        local_ip, mac = (
+            (flow.src_ip, flow.src_mac) if src_home or not dst_home else (flow.dst_ip, flow.dst_mac)
+        )
+        for field, seen, ind in found:
+            if not self._first_in_a_while((local_ip, ind.type, ind.value), flow.last_seen_ms):
+                continue
+            out.append(self._alert(flow, field, seen, ind, local_ip, mac))
+        return out
+
+    def _first_in_a_while(self, key: tuple[str, str, str], ts_ms: int) -> bool:
+        last = self.last_alert.get(key)
+        if last is not None and ts_ms - last < self.repeat_ms:
+            return False
+        self.last_alert[key] = ts_ms
+        self.last_alert.move_to_end(key)
+        while len(self.last_alert) > self.max_remembered:
+            self.last_alert.popitem(last=False)
+        return True
+
+    def _alert(
+        self, flow: Flow, field: str, seen: str, ind: Indicator, local_ip: str, mac: str
+    ) -> dict[str, Any]:
+        severity = "high" if ind.category in MALICIOUS else "medium"
+        what = {"ip": "address", "server_name": "server name", "ja4": "TLS fingerprint (JA4)"}[
+            field
+        ]
+        why = _WHY.get(ind.category, "listed as a threat by that feed")
+        entry = ind.source or ind.value
+        remote = flow.dst_ip if local_ip == flow.src_ip else flow.src_ip
+        listed = f"on the indicator feed {ind.feed!r} (entry {entry!r}, line {ind.line})"
+        if field == "server_name" and flow.app.partition(".")[0] == "DNS":
+            summary = f"{local_ip} looked up {seen}, which is {listed}: {why}."
+        else:
+            summary = f"{local_ip} talked to {remote}, whose {what} {seen} is {listed}: {why}."
+        return alert(
+            "indicator_match",
+            severity,
+            flow.first_seen_ms,
+            flow.src_ip,
+            flow.dst_ip,
+            mac,
+            summary,
+            app=flow.app,
+            evidence={
+                "matched_field": field,
+                "matched_value": seen,
+                "indicator": ind.as_dict(),
+                "src_port": flow.src_port,
+                "dst_port": flow.dst_port,
+                "protocol": flow.protocol,
+            },
+        )

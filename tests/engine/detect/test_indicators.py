@@ -1,0 +1,90 @@
+from __future__ import annotations
+
+from lanward.engine.detect.feeds import Indicators, parse_feed
+from lanward.engine.detect.indicators import IndicatorMatch
+from lanward.engine.pipeline import Engine, EngineConfig
+
+from .flows import HOME_MAC, OTHER_MAC, flow
+
+T0 = 1_700_000_000_000
+FEED = "198.51.100.0/24\nc2.bad.example\nt13d1515h2_8daaf6152771_6a09c78d0dc2\n"
+
+
+def detector(text: str = FEED, name: str = "botnet-c2.txt", **kw: int) -> IndicatorMatch:
+    addon = IndicatorMatch(**kw)
+    addon.configure(EngineConfig(indicators=parse_feed(text, name)))
+    return addon
+
+
+def test_remote_ip_in_a_listed_network() -> None:
+    [alert] = detector().flow_end(flow(dst_ip="198.51.100.7", dst_port=443, app="TLS"))
+    assert (alert["kind"], alert["severity"], alert["mac"]) == ("indicator_match", "high", HOME_MAC)
+    ev = alert["evidence"]
+    assert ev["matched_field"] == "ip"
+    assert ev["indicator"] == {
+        "feed": "botnet-c2.txt",
+        "type": "cidr",
+        "value": "198.51.100.0/24",
+        "category": "c2",
+        "line": 1,
+    }
+    assert "botnet-c2.txt" in alert["summary"] and "command-and-control" in alert["summary"]
+
+
+def test_sni_subdomain_and_ja4() -> None:
+    addon = detector()
+    [by_name] = addon.flow_end(flow(dst_ip="203.0.113.1", sni="www.C2.bad.example"))
+    assert by_name["evidence"]["indicator"]["value"] == "c2.bad.example"
+    [by_ja4] = addon.flow_end(
+        flow(dst_ip="203.0.113.1", ja4="t13d1515h2_8daaf6152771_6a09c78d0dc2")
+    )
+    assert by_ja4["evidence"]["matched_field"] == "ja4"
+
+
+def test_dns_lookup_is_worded_as_a_lookup() -> None:
+    [alert] = detector().flow_end(
+        flow(dst_ip="1.1.1.1", dst_port=53, protocol=17, app="DNS", sni="c2.bad.example")
+    )
+    assert "looked up c2.bad.example" in alert["summary"]
+
+
+def test_unknown_feed_is_medium() -> None:
+    [alert] = detector("198.51.100.7\n", name="mylist.txt").flow_end(flow(dst_ip="198.51.100.7"))
+    assert alert["severity"] == "medium"
+
+
+def test_inbound_from_a_listed_address_names_the_home_device() -> None:
+    [alert] = detector().flow_end(
+        flow(src_ip="198.51.100.9", src_mac="00:11:22:33:44:55", dst_ip="192.168.1.2")
+    )
+    assert alert["mac"] == OTHER_MAC
+
+
+def test_home_addresses_are_not_matched_as_remote() -> None:
+    assert detector("192.168.1.0/24\n").flow_end(flow()) == []
+
+
+def test_repeat_matches_are_folded_and_memory_is_bounded() -> None:
+    addon = detector(repeat_s=600, max_remembered=10)
+    hits = [
+        addon.flow_end(flow(dst_ip="198.51.100.7", first_seen_ms=T0 + i, last_seen_ms=T0 + i))
+        for i in range(0, 300_000, 1000)
+    ]
+    assert sum(len(h) for h in hits) == 1
+    assert len(addon.flow_end(flow(dst_ip="198.51.100.7", last_seen_ms=T0 + 700_000))) == 1
+    for i in range(100):
+        addon.flow_end(flow(src_ip=f"192.168.2.{i}", dst_ip="198.51.100.7"))
+    assert len(addon.last_alert) == 10
+
+
+def test_no_indicators_no_work() -> None:
+    addon = IndicatorMatch()
+    addon.configure(EngineConfig())
+    assert addon.flow_end(flow(dst_ip="198.51.100.7")) == []
+    assert len(addon.indicators) == 0
+
+
+def test_through_the_engine() -> None:
+    engine = Engine(EngineConfig(indicators=Indicators().merge(parse_feed(FEED, "c2.txt"))))
+    engine.flow(flow(dst_ip="198.51.100.7"))
+    assert [a["kind"] for a in engine.alerts] == ["indicator_match"]
