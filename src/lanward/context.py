@@ -12,6 +12,7 @@ NAVIGATION: list[tuple[str, str, str]] = [
     ("Usage", "usage:overview", "inventory.view_device"),
     ("Members", "inventory:members", "inventory.view_device"),
     ("Web protection", "dnsfilter:overview", "inventory.view_device"),
+    ("Alerts", "threats:alerts", "inventory.view_device"),
     ("Licenses", "licensing:licenses", ""),
     ("Stations", "stations:stations", ""),
     ("Support", "support:tickets", ""),

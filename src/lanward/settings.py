@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "lanward.stations",
     "lanward.support",
     "lanward.dnsfilter",
+    "lanward.threats",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -29,6 +29,7 @@ urlpatterns = [
     path("", include("lanward.inventory.urls")),
     path("usage/", include("lanward.usage.urls")),
     path("protection/", include("lanward.dnsfilter.urls")),
+    path("alerts/", include("lanward.threats.urls")),
     path("licenses/", include("lanward.licensing.urls")),
     path("stations/", include("lanward.stations.urls")),
     path("support/", include("lanward.support.urls")),

@@ -89,6 +89,9 @@ class Station:
                 store.save_flows(self.engine)
             self.engine.usage.reset_totals()
             store.save_notices(self.engine)
+            from lanward.threats.store import save_alerts
+
+            save_alerts(self.engine.alerts)
         store.mark_offline()
 
 

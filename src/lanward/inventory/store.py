@@ -173,7 +173,10 @@ def save_all(engine: Engine) -> dict[str, int]:
     devices = save_devices(engine)
     usage = save_usage(engine)
     notices = save_notices(engine)
-    return {"devices": devices, "usage_rows": usage, "notices": notices}
+    from lanward.threats.store import save_alerts
+
+    alerts = save_alerts(engine.alerts)
+    return {"devices": devices, "usage_rows": usage, "notices": notices, "alerts": alerts}
 
 
 def save_flows(engine: Engine) -> int:
