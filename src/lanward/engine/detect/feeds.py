@@ -27,6 +27,8 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from lanward.engine.dns.lists import LOCAL_HOST_NAMES
+
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 # Category of a feed or an entry. "malware" and "c2" make high-severity matches.
@@ -44,21 +46,8 @@ _NAME_HINTS = (
     ("phish", "phishing"),
 )
 NDPI_CATEGORY_MALWARE = "100"
-LOCAL_NAMES = frozenset(
-    {
-        "localhost",
-        "localhost.localdomain",
-        "local",
-        "broadcasthost",
-        "ip6-localhost",
-        "ip6-loopback",
-        "ip6-localnet",
-        "ip6-mcastprefix",
-        "ip6-allnodes",
-        "ip6-allrouters",
-        "ip6-allhosts",
-    }
-)
+# The names hosts files map to their own machine: shared with the DNS list parser.
+LOCAL_NAMES = LOCAL_HOST_NAMES
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
 _JA4 = re.compile(r"^[tqd][0-9a-z]{2}[di][0-9]{4}[0-9a-z]{2}_[0-9a-f]{12}_[0-9a-f]{12}$")
 _HASH = re.compile(r"^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64})$")
