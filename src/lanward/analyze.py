@@ -127,6 +127,7 @@ def run(args: Any) -> int:
         keep_flows=args.flows,
         max_flows=getattr(args, "max_flows", None) or EngineConfig.max_flows,
         indicators=indicators,
+        gateways=tuple(getattr(args, "gateway", None) or ()),
     )
     engine = Engine(config)
     path = Path(args.capture)

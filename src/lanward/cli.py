@@ -140,6 +140,7 @@ def cmd_station(opts: argparse.Namespace) -> int:
         active_threshold_bytes=settings.LANWARD_ACTIVE_THRESHOLD_BYTES,
         max_flows=settings.LANWARD_MAX_FLOWS,
         keep_flows=settings.LANWARD_FLOW_RETENTION_HOURS > 0,
+        gateways=tuple(settings.LANWARD_GATEWAYS),
     )
     import logging
 
@@ -204,6 +205,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     analyze.add_argument(
         "--store", action="store_true", help="also save devices and usage in the console's database"
+    )
+    analyze.add_argument(
+        "--gateway",
+        action="append",
+        metavar="IP",
+        help="the router's LAN address (repeatable): sign-ins to its admin console are reported",
     )
     analyze.add_argument(
         "--indicators",

@@ -24,6 +24,10 @@ class EngineConfig:
     max_kept_flows: int = 100_000
     # Detectors (engine/detect/): see each module's docstring.
     remote_access_allowed: dict[str, tuple[str, ...]] = field(default_factory=dict)  # MAC -> apps
+    gateways: tuple[str, ...] = ()  # the router's LAN addresses (router access protection)
+    router_approved: dict[str, int] = field(
+        default_factory=dict
+    )  # MAC -> approved until (ms; 0 = for good)
     scan_window_s: int = 60
     scan_ports: int = 6
     scan_hosts: int = 15

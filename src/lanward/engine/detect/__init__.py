@@ -15,8 +15,16 @@ from typing import Any
 from lanward.engine.detect.indicators import IndicatorMatch
 from lanward.engine.detect.lateral import BruteForce, WormSpread
 from lanward.engine.detect.remote_access import RemoteAccess
+from lanward.engine.detect.router_access import RouterAccess
 from lanward.engine.detect.scan import ScanDetector
 
 
 def default_addons() -> list[Any]:
-    return [RemoteAccess(), ScanDetector(), IndicatorMatch(), BruteForce(), WormSpread()]
+    return [
+        RemoteAccess(),
+        ScanDetector(),
+        IndicatorMatch(),
+        BruteForce(),
+        WormSpread(),
+        RouterAccess(),
+    ]
