@@ -346,7 +346,7 @@ def test_save_all_writes_devices_usage_and_notices():
     engine.flow(flow(PHONE, "192.168.1.20", T0, T0 + MINUTE, 10, 20))
     engine.notices.append(Notice("flows_dropped", "x" * 600, T0))
 
-    assert store.save_all(engine) == {"devices": 1, "usage_rows": 1, "notices": 1}
+    assert store.save_all(engine) == {"devices": 1, "usage_rows": 1, "notices": 1, "alerts": 0}
     notice = StationNotice.objects.get()
     assert notice.kind == "flows_dropped" and len(notice.message) == 500
     assert store.save_notices(engine) == 0  # taken once
