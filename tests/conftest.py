@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import os
@@ -177,10 +178,13 @@ class LiveServer:
         return result.stdout.strip()
 
 
-@pytest.fixture(scope="session")
-def live_server_proc(smtp_server: tuple[str, int, Mailbox]) -> Iterator[LiveServer]:
-    host, smtp_port, mailbox = smtp_server
-    data_dir = Path(tempfile.mkdtemp(prefix="lanward-live-"))
+@contextlib.contextmanager
+def run_live_server(
+    smtp: tuple[str, int, Mailbox], extra_env: dict[str, str], prefix: str = "lanward-live-"
+) -> Iterator[LiveServer]:
+    """`lanward serve` in a subprocess with its own data dir and database, mail to `smtp`."""
+    host, smtp_port, mailbox = smtp
+    data_dir = Path(tempfile.mkdtemp(prefix=prefix))
     env = {k: v for k, v in os.environ.items() if not k.startswith("LANWARD_")}
     env.update(
         {
@@ -190,9 +194,8 @@ def live_server_proc(smtp_server: tuple[str, int, Mailbox]) -> Iterator[LiveServ
             # allauth's IP rate limits would throttle the many sign-ins tests make from one IP;
             # the database lockout under test does not depend on them.
             "LANWARD_DISABLE_RATE_LIMITS": "1",
-            "LANWARD_LOCKOUT_BASE_SECONDS": "2",
-            "LANWARD_REAUTH_SECONDS": "300",
             "PYTHONUNBUFFERED": "1",
+            **extra_env,
         }
     )
     admin_url = ""
@@ -200,39 +203,43 @@ def live_server_proc(smtp_server: tuple[str, int, Mailbox]) -> Iterator[LiveServ
         env["DATABASE_URL"], admin_url = _new_database_url(os.environ["DATABASE_URL"])
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    log = open(data_dir / "server.log", "w")  # noqa: SIM115 - closed below
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lanward.cli", "serve", "--port", str(port), "--workers", "2"],
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"lanward serve exited: {(data_dir / 'server.log').read_text()}")
-            try:
-                if requests.get(url + "/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(
-                    f"lanward serve did not start: {(data_dir / 'server.log').read_text()}"
-                )
-            time.sleep(0.3)
-        yield LiveServer(url=url, data_dir=data_dir, env=env, mailbox=mailbox)
-    finally:
-        proc.terminate()
+    log_path = data_dir / "server.log"
+    with open(log_path, "w") as log:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "lanward.cli", "serve", "--port", str(port), "--workers", "2"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
-        if admin_url:
-            _drop_database(admin_url, env["DATABASE_URL"])
-        shutil.rmtree(data_dir, ignore_errors=True)
+            deadline = time.monotonic() + 90
+            while True:
+                if proc.poll() is not None:
+                    raise RuntimeError(f"lanward serve exited: {log_path.read_text()}")
+                with contextlib.suppress(requests.RequestException):
+                    if requests.get(url + "/healthz", timeout=2).status_code == 200:
+                        break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"lanward serve did not start: {log_path.read_text()}")
+                time.sleep(0.3)
+            yield LiveServer(url=url, data_dir=data_dir, env=env, mailbox=mailbox)
+        finally:
+            proc.terminate()
+            try:
+                proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            if admin_url:
+                _drop_database(admin_url, env["DATABASE_URL"])
+            shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def live_server_proc(smtp_server: tuple[str, int, Mailbox]) -> Iterator[LiveServer]:
+    with run_live_server(
+        smtp_server, {"LANWARD_LOCKOUT_BASE_SECONDS": "2", "LANWARD_REAUTH_SECONDS": "300"}
+    ) as server:
+        yield server
 
 
 def unique_email(prefix: str = "user") -> str:

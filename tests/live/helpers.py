@@ -10,19 +10,12 @@ import base64
 import contextlib
 import hashlib
 import hmac
-import os
 import re
-import shutil
 import sqlite3
 import struct
-import subprocess
-import sys
-import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import requests
@@ -30,10 +23,8 @@ import requests
 from tests.conftest import (
     LiveServer,
     Mailbox,
-    _drop_database,
-    _new_database_url,
     first_link,
-    free_port,
+    run_live_server,
     unique_email,
 )
 
@@ -359,50 +350,5 @@ def is_bad_token_page(r: requests.Response) -> bool:
 @contextlib.contextmanager
 def start_server(smtp: tuple[str, int, Mailbox], extra_env: dict[str, str]) -> Iterator[LiveServer]:
     """`lanward serve` like the `live_server_proc` fixture, with more settings in `extra_env`."""
-    host, smtp_port, mailbox = smtp
-    data_dir = Path(tempfile.mkdtemp(prefix="lanward-live2-"))
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LANWARD_")}
-    env.update(
-        {
-            "LANWARD_DATA_DIR": str(data_dir),
-            "LANWARD_EMAIL_URL": f"smtp://{host}:{smtp_port}",
-            "LANWARD_SECRET_KEY": "live-test-" + uuid.uuid4().hex,
-            "LANWARD_DISABLE_RATE_LIMITS": "1",
-            "PYTHONUNBUFFERED": "1",
-            **extra_env,
-        }
-    )
-    admin_url = ""
-    if os.environ.get("DATABASE_URL"):
-        env["DATABASE_URL"], admin_url = _new_database_url(os.environ["DATABASE_URL"])
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = data_dir / "server.log"
-    with open(log_path, "w") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "lanward.cli", "serve", "--port", str(port), "--workers", "2"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            deadline = time.monotonic() + 90
-            while True:
-                if proc.poll() is not None:
-                    raise RuntimeError(f"lanward serve exited: {log_path.read_text()}")
-                with contextlib.suppress(requests.RequestException):
-                    if requests.get(url + "/healthz", timeout=2).status_code == 200:
-                        break
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"lanward serve did not start: {log_path.read_text()}")
-                time.sleep(0.3)
-            yield LiveServer(url=url, data_dir=data_dir, env=env, mailbox=mailbox)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-            if admin_url:
-                _drop_database(admin_url, env["DATABASE_URL"])
-            shutil.rmtree(data_dir, ignore_errors=True)
+    with run_live_server(smtp, extra_env, prefix="lanward-live2-") as server:
+        yield server
