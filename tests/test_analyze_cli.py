@@ -305,9 +305,17 @@ USAGE: Spec = {
 }
 ALERT: Spec = {
     "kind": _one_of(
-        "remote_access_inbound", "remote_access", "scan", "scan_inbound", "indicator_match"
+        "remote_access",
+        "internal_attack",
+        "network_protection",
+        "router_access",
+        "dangerous_file",
+        "web_attack",
+        "cleartext_credentials",
+        "anomaly",
     ),
-    "severity": _one_of("info", "low", "medium", "high"),
+    "detector": str,
+    "severity": _one_of("info", "low", "medium", "high", "critical"),
     "time": _count,
     "src": str,
     "dst": str,

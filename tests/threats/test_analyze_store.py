@@ -38,5 +38,5 @@ def test_scan_and_remote_access_alerts_are_stored(tmp_path):
         linked = db.execute(
             "SELECT COUNT(*) FROM threats_alert WHERE device_id IS NOT NULL"
         ).fetchone()[0]
-    assert kinds == ["remote_access", "scan"]
+    assert kinds == ["internal_attack", "remote_access"]
     assert linked == 2

@@ -114,3 +114,102 @@ class Notice:
     message: str
     ts_ms: int
     data: dict[str, object] = field(default_factory=dict)
+
+
+# --- Application-layer events (engine/applayer/ turns payload packets into these) ---------------
+
+
+@dataclass(frozen=True, slots=True)
+class FlowKey:
+    """The flow an application-layer event belongs to; src is the client (who opened it)."""
+
+    src_ip: str
+    src_port: int
+    dst_ip: str
+    dst_port: int
+    protocol: int
+    src_mac: str = ""
+    dst_mac: str = ""
+    flow_id: int = 0  # unique per flow within one capture (flowbits are kept per flow)
+
+
+@dataclass(frozen=True, slots=True)
+class FileInfo:
+    """A file carried in a response body (or upload), hashed while it streamed past."""
+
+    name: str  # from Content-Disposition, else the last path segment of the URI
+    size: int
+    md5: str
+    sha1: str
+    sha256: str
+    magic: str = ""  # content type from the first bytes, when recognised
+    content_type: str = ""  # as the server declared it
+    complete: bool = True  # False: the capture ended or the body was cut
+    direction: str = "to_client"
+
+
+@dataclass(frozen=True, slots=True)
+class HttpTransaction:
+    """One HTTP/1.x request and, when seen, its response."""
+
+    flow: FlowKey
+    ts_ms: int
+    method: str
+    uri: str  # raw, as sent (before any normalisation)
+    version: str = ""
+    host: str = ""  # Host header without the port
+    user_agent: str = ""
+    request_headers: tuple[tuple[str, str], ...] = ()
+    request_body: bytes = b""  # the first bytes only (engine/applayer caps it)
+    status: int = 0
+    response_headers: tuple[tuple[str, str], ...] = ()
+    response_body: bytes = b""  # the first bytes only, decoded (chunked, gzip/deflate)
+    file: FileInfo | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DnsQuery:
+    flow: FlowKey
+    ts_ms: int
+    name: str  # lower case, no trailing dot
+    qtype: str  # "A", "AAAA", ...
+    transport: str = "udp"
+
+
+@dataclass(frozen=True, slots=True)
+class TlsClientHello:
+    flow: FlowKey
+    ts_ms: int
+    sni: str = ""
+    version: str = ""  # highest offered, e.g. "TLS 1.3"
+    ja3: str = ""  # the JA3 string
+    ja3_hash: str = ""  # its MD5
+    alpn: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CredentialSeen:
+    """A sign-in sent in clear text. The secret itself is never kept: only that one was sent."""
+
+    flow: FlowKey
+    ts_ms: int
+    protocol: str  # "http-basic", "http-form", "telnet", "ftp", "pop3", "imap", "smtp", ...
+    username: str  # may be "" when the protocol has none (e.g. a telnet password-only prompt)
+    detail: str = ""  # where it was seen, e.g. "Authorization header", "USER/PASS"
+    success: bool | None = None  # True/False when the server's answer said so
+
+
+@dataclass(frozen=True, slots=True)
+class ArpSeen:
+    """An ARP request or reply."""
+
+    ts_ms: int
+    op: int  # 1 request, 2 reply
+    eth_src: str
+    sender_mac: str
+    sender_ip: str
+    target_mac: str
+    target_ip: str
+
+
+AppEvent = HttpTransaction | DnsQuery | TlsClientHello | CredentialSeen

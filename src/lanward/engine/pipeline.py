@@ -8,7 +8,16 @@ from typing import Any
 from lanward.engine.detect import default_addons
 from lanward.engine.detect.feeds import Indicators
 from lanward.engine.devices import DEFAULT_HOME_NETS, DeviceTable
-from lanward.engine.events import DhcpSeen, Flow, MdnsSeen, NameSeen, Notice, SsdpSeen
+from lanward.engine.events import (
+    AppEvent,
+    ArpSeen,
+    DhcpSeen,
+    Flow,
+    MdnsSeen,
+    NameSeen,
+    Notice,
+    SsdpSeen,
+)
 from lanward.engine.usage import UsageMeter, app_name
 
 SCHEMA_VERSION = 1
@@ -43,6 +52,7 @@ class Engine:
         self.devices = DeviceTable(self.config.home_nets, self.config.max_devices)
         self.usage = UsageMeter(self.config.active_threshold_bytes)
         self.flow_count = 0
+        self.app_event_count = 0
         self.kept_flows: list[Flow] = []
         self.alerts: list[dict[str, Any]] = []
         self.notices: list[Notice] = []
@@ -101,6 +111,16 @@ class Engine:
         self.devices.observe(event)
         for addon in self.addons:
             self._safecall(addon, "discovery", event)
+
+    def app_event(self, event: AppEvent) -> None:
+        """An application-layer event (HTTP transaction, DNS query, TLS hello, credential)."""
+        self.app_event_count += 1
+        for addon in self.addons:
+            self._safecall(addon, "app_event", event)
+
+    def arp(self, event: ArpSeen) -> None:
+        for addon in self.addons:
+            self._safecall(addon, "arp", event)
 
     def note_dropped_flows(self, count: int, limit: int, ts_ms: int = 0) -> None:
         self.notices.append(

@@ -37,10 +37,10 @@ def analyze_with(capture: str, *args: str) -> tuple[int, dict[str, Any], str]:
 def test_tcp_scan_gives_rdp_and_scan_alerts() -> None:
     require_corpus()
     alerts = analyze("tcp_scan.pcapng").result["alerts"]
-    [rdp] = [a for a in alerts if a["kind"] == "remote_access"]
+    [rdp] = [a for a in alerts if a["detector"] == "remote_access"]
     assert (rdp["app"], rdp["severity"], rdp["dst"]) == ("RDP", "info", "192.168.1.2")
     assert rdp["evidence"]["dst_port"] == 3389
-    [scan] = [a for a in alerts if a["kind"] == "scan"]
+    [scan] = [a for a in alerts if a["detector"] == "scan"]
     assert scan["src"] == "192.168.1.178"
     assert scan["evidence"]["pattern"] == "vertical"
     # The ports ndpiReader lists for this capture, in the order the probes ended.
@@ -61,7 +61,7 @@ def test_malware_capture_matches_the_ndpi_malware_entries(tmp_path: Path) -> Non
     assert "internetbadguys.com" in out
     code, result, _ = analyze_with("malware.pcap", "--indicators", str(CATEGORIES))
     assert code == 0
-    matches = [a for a in result["alerts"] if a["kind"] == "indicator_match"]
+    matches = [a for a in result["alerts"] if a["detector"] == "indicator_match"]
     values = {a["evidence"]["indicator"]["value"] for a in matches}
     assert {"internetbadguys.com", "144.139.247.220"} <= values
     assert all(a["severity"] == "high" for a in matches)
@@ -69,7 +69,7 @@ def test_malware_capture_matches_the_ndpi_malware_entries(tmp_path: Path) -> Non
     feed = tmp_path / "malware-domains.txt"
     feed.write_text("internetbadguys.com\n")
     code, result, _ = analyze_with("malware.pcap", "--indicators", str(feed))
-    hits = [a for a in result["alerts"] if a["kind"] == "indicator_match"]
+    hits = [a for a in result["alerts"] if a["detector"] == "indicator_match"]
     assert hits and all(
         a["evidence"]["matched_value"].endswith("internetbadguys.com") for a in hits
     )
@@ -79,7 +79,7 @@ def test_malware_capture_matches_the_ndpi_malware_entries(tmp_path: Path) -> Non
 def test_without_indicators_malware_capture_has_no_match() -> None:
     require_corpus()
     alerts = analyze("malware.pcap").result["alerts"]
-    assert not [a for a in alerts if a["kind"] == "indicator_match"]
+    assert not [a for a in alerts if a["detector"] == "indicator_match"]
 
 
 def test_unreadable_indicator_file_is_an_error(tmp_path: Path) -> None:
@@ -96,7 +96,7 @@ def test_bad_indicator_lines_are_reported_on_stderr(tmp_path: Path) -> None:
     code, result, err = analyze_with("malware.pcap", "--indicators", str(feed))
     assert code == 0
     assert "list.txt, line 2" in err
-    assert any(a["kind"] == "indicator_match" for a in result["alerts"])
+    assert any(a["detector"] == "indicator_match" for a in result["alerts"])
 
 
 @pytest.mark.parametrize("capture", BENIGN)

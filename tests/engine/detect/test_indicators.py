@@ -18,7 +18,11 @@ def detector(text: str = FEED, name: str = "botnet-c2.txt", **kw: int) -> Indica
 
 def test_remote_ip_in_a_listed_network() -> None:
     [alert] = detector().flow_end(flow(dst_ip="198.51.100.7", dst_port=443, app="TLS"))
-    assert (alert["kind"], alert["severity"], alert["mac"]) == ("indicator_match", "high", HOME_MAC)
+    assert (alert["detector"], alert["severity"], alert["mac"]) == (
+        "indicator_match",
+        "high",
+        HOME_MAC,
+    )
     ev = alert["evidence"]
     assert ev["matched_field"] == "ip"
     assert ev["indicator"] == {
@@ -87,4 +91,4 @@ def test_no_indicators_no_work() -> None:
 def test_through_the_engine() -> None:
     engine = Engine(EngineConfig(indicators=Indicators().merge(parse_feed(FEED, "c2.txt"))))
     engine.flow(flow(dst_ip="198.51.100.7"))
-    assert [a["kind"] for a in engine.alerts] == ["indicator_match"]
+    assert [a["detector"] for a in engine.alerts] == ["indicator_match"]

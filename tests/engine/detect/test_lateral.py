@@ -40,7 +40,7 @@ def test_ten_short_telnet_logins_to_one_host_is_brute_force():
     alerts = []
     for i in range(12):
         alerts += bf.flow_end(session(CAMERA, NAS, 23, i * 3000))
-    assert [a["kind"] for a in alerts] == ["brute_force"]  # once per window
+    assert [a["detector"] for a in alerts] == ["brute_force"]  # once per window
     assert alerts[0]["severity"] == "high"
     assert alerts[0]["evidence"]["attempts"] == 10
     assert "guessing passwords" in alerts[0]["summary"]
@@ -51,7 +51,7 @@ def test_inbound_guessing_is_reported_as_exposed():
     alerts = []
     for i in range(10):
         alerts += bf.flow_end(session("203.0.113.7", NAS, 22, i * 1000))
-    assert [a["kind"] for a in alerts] == ["brute_force_inbound"]
+    assert [a["detector"] for a in alerts] == ["brute_force_inbound"]
 
 
 def test_spread_out_logins_long_sessions_and_other_ports_are_not_brute_force():
@@ -69,7 +69,7 @@ def test_telnet_to_many_hosts_is_worm_spread_and_state_is_bounded():
     alerts = []
     for i in range(15):
         alerts += worm.flow_end(session(CAMERA, f"192.168.1.{100 + i}", 23, i * 500))
-    assert [a["kind"] for a in alerts] == ["worm_spread"]
+    assert [a["detector"] for a in alerts] == ["worm_spread"]
     assert alerts[0]["evidence"]["host_count"] == 10
     for i in range(5000):  # many sources: the tables stay capped
         worm.flow_end(session(f"10.0.{i // 250}.{i % 250}", "192.168.1.2", 445, i))

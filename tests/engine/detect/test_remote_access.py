@@ -24,7 +24,7 @@ def test_inbound_rdp_from_outside_is_high() -> None:
             category="RemoteAccess",
         )
     )
-    assert alert["kind"] == "remote_access_inbound"
+    assert alert["detector"] == "remote_access_inbound"
     assert alert["severity"] == "high"
     assert alert["mac"] == OTHER_MAC
     assert (alert["src"], alert["dst"], alert["app"]) == ("203.0.113.9", "192.168.1.20", "RDP")
@@ -48,13 +48,13 @@ def test_outbound_and_lan_sessions_are_info() -> None:
     addon = detector()
     [out] = addon.flow_end(flow(dst_ip="198.51.100.7", dst_mac=ROUTER_MAC, app="TLS.TeamViewer"))
     [lan] = addon.flow_end(flow(app="VNC", dst_port=5900))
-    assert (out["kind"], out["severity"], out["mac"], out["app"]) == (
+    assert (out["detector"], out["severity"], out["mac"], out["app"]) == (
         "remote_access",
         "info",
         HOME_MAC,
         "TeamViewer",
     )
-    assert (lan["kind"], lan["severity"], lan["mac"]) == ("remote_access", "info", OTHER_MAC)
+    assert (lan["detector"], lan["severity"], lan["mac"]) == ("remote_access", "info", OTHER_MAC)
     assert lan["evidence"]["direction"] == "lan"
 
 
@@ -87,7 +87,7 @@ def test_home_nets_come_from_the_config() -> None:
     [alert] = detector(home_nets=("10.1.0.0/16",)).flow_end(
         flow(src_ip="192.168.1.10", dst_ip="10.1.0.5", app="SSH")
     )
-    assert alert["kind"] == "remote_access_inbound"
+    assert alert["detector"] == "remote_access_inbound"
 
 
 def test_refused_attempt_says_so() -> None:
@@ -101,4 +101,4 @@ def test_refused_attempt_says_so() -> None:
 def test_engine_collects_the_alerts() -> None:
     engine = Engine(EngineConfig())
     engine.flow(flow(src_ip="203.0.113.9", dst_ip="192.168.1.20", app="RDP"))
-    assert [a["kind"] for a in engine.result()["alerts"]] == ["remote_access_inbound"]
+    assert [a["detector"] for a in engine.result()["alerts"]] == ["remote_access_inbound"]

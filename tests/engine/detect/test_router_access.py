@@ -38,7 +38,7 @@ def detector(**config) -> RouterAccess:
 def test_an_unapproved_device_opening_the_admin_console_is_alerted_once():
     d = detector()
     alerts = d.flow_end(to_router(PLUG, 80)) + d.flow_end(to_router(PLUG, 80, at=60_000))
-    assert [(a["kind"], a["severity"], a["mac"]) for a in alerts] == [
+    assert [(a["detector"], a["severity"], a["mac"]) for a in alerts] == [
         ("router_access", "medium", PLUG)
     ]
     assert "not approved" in alerts[0]["summary"]
@@ -48,7 +48,9 @@ def test_approved_devices_pass_for_good_or_until_their_time():
     d = detector(router_approved={LAPTOP: 0, PLUG: T + 3_600_000})
     assert d.flow_end(to_router(LAPTOP, 443)) == []
     assert d.flow_end(to_router(PLUG, 22, at=1000)) == []
-    assert [a["kind"] for a in d.flow_end(to_router(PLUG, 22, at=3_700_000))] == ["router_access"]
+    assert [a["detector"] for a in d.flow_end(to_router(PLUG, 22, at=3_700_000))] == [
+        "router_access"
+    ]
 
 
 def test_other_ports_and_other_hosts_are_not_router_access():

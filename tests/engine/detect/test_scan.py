@@ -31,7 +31,7 @@ def test_vertical_scan_alerts_once_at_the_threshold() -> None:
     addon = detector()
     alerts = run(addon, [probe("192.168.1.2", port, T0 + port * 100) for port in range(1, 30)])
     [alert] = alerts
-    assert (alert["kind"], alert["severity"], alert["mac"]) == ("scan", "medium", HOME_MAC)
+    assert (alert["detector"], alert["severity"], alert["mac"]) == ("scan", "medium", HOME_MAC)
     assert alert["evidence"]["pattern"] == "vertical"
     assert alert["evidence"]["ports"] == [1, 2, 3, 4, 5, 6]
     assert alert["dst"] == "192.168.1.2"
@@ -74,7 +74,7 @@ def test_inbound_scan_from_outside() -> None:
         for p in range(1, 10)
     ]
     [alert] = run(detector(), flows)
-    assert alert["kind"] == "scan_inbound"
+    assert alert["detector"] == "scan_inbound"
     assert alert["mac"] == OTHER_MAC
 
 

@@ -11,11 +11,39 @@ from typing import Any
 
 from lanward.engine.devices import DEFAULT_HOME_NETS, is_home_address
 
-SEVERITIES = ("info", "low", "medium", "high")
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+# The alert kinds of `lanward analyze --json` (docs/analyze-json.md); every detector name maps to
+# one. `detector` in the alert says which check fired.
+KINDS = (
+    "remote_access",
+    "internal_attack",
+    "network_protection",
+    "router_access",
+    "dangerous_file",
+    "web_attack",
+    "cleartext_credentials",
+    "anomaly",
+)
+DETECTOR_KIND = {
+    "remote_access": "remote_access",
+    "remote_access_inbound": "remote_access",
+    "scan": "internal_attack",
+    "scan_inbound": "network_protection",
+    "brute_force": "internal_attack",
+    "brute_force_inbound": "network_protection",
+    "worm_spread": "internal_attack",
+    "arp_spoofing": "internal_attack",
+    "indicator_match": "network_protection",
+    "signature": "network_protection",
+    "router_access": "router_access",
+    "dangerous_file": "dangerous_file",
+    "cleartext_credentials": "cleartext_credentials",
+    "anomaly": "anomaly",
+}
 
 
 def alert(
-    kind: str,
+    detector: str,
     severity: str,
     time: int,
     src: str,
@@ -24,11 +52,16 @@ def alert(
     summary: str,
     app: str = "",
     evidence: dict[str, Any] | None = None,
+    kind: str = "",
 ) -> dict[str, Any]:
     if severity not in SEVERITIES:
         raise ValueError(f"unknown severity {severity!r}")
+    kind = kind or DETECTOR_KIND[detector]
+    if kind not in KINDS:
+        raise ValueError(f"unknown alert kind {kind!r}")
     return {
         "kind": kind,
+        "detector": detector,
         "severity": severity,
         "time": time,
         "src": src,
