@@ -31,8 +31,10 @@ def test_inbound_rdp_from_outside_is_high() -> None:
     assert alert["evidence"]["direction"] == "inbound"
     assert alert["evidence"]["answered"] is True
     assert "outside the home" in alert["summary"]
+    assert alert["kind"] == "remote_access"
     assert set(alert) == {
         "kind",
+        "detector",
         "severity",
         "time",
         "src",
