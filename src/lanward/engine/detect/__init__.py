@@ -12,6 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from lanward.engine.detect.arp_spoof import ArpSpoofing
+from lanward.engine.detect.cleartext import CleartextCredentials
+from lanward.engine.detect.dangerous_files import DangerousFiles
 from lanward.engine.detect.indicators import IndicatorMatch
 from lanward.engine.detect.lateral import BruteForce, WormSpread
 from lanward.engine.detect.remote_access import RemoteAccess
@@ -27,4 +30,7 @@ def default_addons() -> list[Any]:
         BruteForce(),
         WormSpread(),
         RouterAccess(),
+        ArpSpoofing(),
+        CleartextCredentials(),
+        DangerousFiles(),
     ]
