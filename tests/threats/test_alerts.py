@@ -14,12 +14,14 @@ from tests.cast import ROLES, assert_access
 T = 1_700_000_000_000
 
 
-def make_alert(mac: str = "02:00:00:00:00:01", severity: str = "high") -> dict:
+def make_alert(
+    mac: str = "02:00:00:00:00:01", severity: str = "high", src: str = "203.0.113.5:51000"
+) -> dict:
     return alert(
         "remote_access_inbound",
         severity,
         T,
-        "203.0.113.5:51000",
+        src,
         "192.168.1.20:3389",
         mac,
         "Someone on the internet opened an RDP session to this computer.",
@@ -63,7 +65,7 @@ def test_who_sees_alerts(role, client_as, device):
 
 
 def test_acknowledging_and_filtering(owner_client, device):
-    save_alerts([make_alert(), make_alert(severity="info")])
+    save_alerts([make_alert(), make_alert(severity="info", src="198.51.100.1:1")])
     high = Alert.objects.get(severity="high")
     assert owner_client.post(f"/alerts/{high.pk}/acknowledge/").status_code == 302
     high.refresh_from_db()

@@ -33,6 +33,8 @@ class EngineConfig:
     max_kept_flows: int = 100_000
     # Detectors (engine/detect/): see each module's docstring.
     remote_access_allowed: dict[str, tuple[str, ...]] = field(default_factory=dict)  # MAC -> apps
+    # (MAC, app) -> allowed until (ms; 0 = for good); absent: for good
+    remote_access_until: dict[tuple[str, str], int] = field(default_factory=dict)
     gateways: tuple[str, ...] = ()  # the router's LAN addresses (router access protection)
     router_approved: dict[str, int] = field(
         default_factory=dict
@@ -111,6 +113,27 @@ class Engine:
         self.devices.observe(event)
         for addon in self.addons:
             self._safecall(addon, "discovery", event)
+
+    def update_policy(
+        self, remote_allowed: dict[str, Any], router_approved: dict[str, int]
+    ) -> None:
+        """Take the owner's current allowances (lanward.threats.policy) without a restart.
+
+        remote_allowed: MAC -> {app: until_ms or 0} (or an iterable of apps: for good);
+        router_approved: MAC -> until_ms or 0. Only the addons with a `policy` hook re-read them.
+        """
+        self.config.remote_access_allowed = {
+            mac: tuple(apps) for mac, apps in remote_allowed.items()
+        }
+        self.config.remote_access_until = {
+            (mac, app): until
+            for mac, apps in remote_allowed.items()
+            if isinstance(apps, dict)
+            for app, until in apps.items()
+        }
+        self.config.router_approved = dict(router_approved)
+        for addon in self.addons:
+            self._safecall(addon, "policy", self.config)
 
     def app_event(self, event: AppEvent) -> None:
         """An application-layer event (HTTP transaction, DNS query, TLS hello, credential)."""

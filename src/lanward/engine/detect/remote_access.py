@@ -54,15 +54,27 @@ class RemoteAccess:
     def __init__(self) -> None:
         self.home = HomeNets()
         self.allowed: dict[str, frozenset[str]] = {}
+        self.until: dict[tuple[str, str], int] = {}
 
     def configure(self, config: Any) -> None:
         self.home = HomeNets(tuple(config.home_nets))
+        self.policy(config)
+
+    def policy(self, config: Any) -> None:
         allowed = getattr(config, "remote_access_allowed", None) or {}
         self.allowed = {mac.lower(): frozenset(apps) for mac, apps in allowed.items()}
+        until = getattr(config, "remote_access_until", None) or {}
+        self.until = {(mac.lower(), app): ms for (mac, app), ms in until.items()}
 
-    def _is_allowed(self, mac: str, app: str) -> bool:
-        apps = self.allowed.get(mac.lower(), frozenset())
-        return "*" in apps or app in apps
+    def _is_allowed(self, mac: str, app: str, at_ms: int) -> bool:
+        mac = mac.lower()
+        apps = self.allowed.get(mac, frozenset())
+        for name in (app, "*"):
+            if name in apps:
+                until = self.until.get((mac, name), 0)
+                if not until or until >= at_ms:
+                    return True
+        return False
 
     def flow_end(self, flow: Flow) -> list[dict[str, Any]]:
         app = remote_app(flow)
@@ -79,7 +91,7 @@ class RemoteAccess:
         else:
             # Inside the home (or two foreign hosts): the device being controlled is the responder.
             mac, where = flow.dst_mac, "lan"
-        allowed = self._is_allowed(mac, app)
+        allowed = self._is_allowed(mac, app, flow.first_seen_ms)
         attempt = "" if answered else " (an attempt: the other side did not take it up)"
         if where == "inbound":
             kind, severity = "remote_access_inbound", "info" if allowed else "high"

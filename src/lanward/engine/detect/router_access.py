@@ -34,6 +34,9 @@ class RouterAccess:
 
     def configure(self, config: Any) -> None:
         self.gateways = frozenset(getattr(config, "gateways", ()) or ())
+        self.policy(config)
+
+    def policy(self, config: Any) -> None:
         self.approved = {
             mac.lower(): until or FOREVER
             for mac, until in (getattr(config, "router_approved", {}) or {}).items()

@@ -6,32 +6,57 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('inventory', '0001_initial'),
+        ("inventory", "0001_initial"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Alert',
+            name="Alert",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(db_index=True, max_length=40)),
-                ('severity', models.CharField(choices=[('info', 'Info'), ('low', 'Low'), ('medium', 'Medium'), ('high', 'High')], db_index=True, max_length=8)),
-                ('time', models.DateTimeField(db_index=True)),
-                ('src', models.CharField(blank=True, max_length=64)),
-                ('dst', models.CharField(blank=True, max_length=64)),
-                ('app', models.CharField(blank=True, max_length=64)),
-                ('summary', models.CharField(max_length=500)),
-                ('evidence', models.JSONField(blank=True, default=dict)),
-                ('acknowledged', models.BooleanField(default=False)),
-                ('created', models.DateTimeField(default=django.utils.timezone.now)),
-                ('device', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='alerts', to='inventory.device')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("kind", models.CharField(db_index=True, max_length=40)),
+                (
+                    "severity",
+                    models.CharField(
+                        choices=[
+                            ("info", "Info"),
+                            ("low", "Low"),
+                            ("medium", "Medium"),
+                            ("high", "High"),
+                        ],
+                        db_index=True,
+                        max_length=8,
+                    ),
+                ),
+                ("time", models.DateTimeField(db_index=True)),
+                ("src", models.CharField(blank=True, max_length=64)),
+                ("dst", models.CharField(blank=True, max_length=64)),
+                ("app", models.CharField(blank=True, max_length=64)),
+                ("summary", models.CharField(max_length=500)),
+                ("evidence", models.JSONField(blank=True, default=dict)),
+                ("acknowledged", models.BooleanField(default=False)),
+                ("created", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "device",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="alerts",
+                        to="inventory.device",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-time', '-id'],
+                "ordering": ["-time", "-id"],
             },
         ),
     ]
