@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from lanward.engine.detect.feeds import Indicators, parse_feed
 from lanward.engine.detect.indicators import IndicatorMatch
+from lanward.engine.events import DnsQuery, FlowKey, HttpTransaction, TlsClientHello
 from lanward.engine.pipeline import Engine, EngineConfig
 
 from .flows import HOME_MAC, OTHER_MAC, flow
@@ -92,3 +93,32 @@ def test_through_the_engine() -> None:
     engine = Engine(EngineConfig(indicators=Indicators().merge(parse_feed(FEED, "c2.txt"))))
     engine.flow(flow(dst_ip="198.51.100.7"))
     assert [a["detector"] for a in engine.alerts] == ["indicator_match"]
+
+
+def _key(dst: str = "198.51.100.7", port: int = 80) -> FlowKey:
+    return FlowKey("192.168.1.10", 50000, dst, port, 6, HOME_MAC, "00:00:5e:00:01:01", 7)
+
+
+def test_urls_match_http_requests_whatever_the_case_and_default_port() -> None:
+    feed = parse_feed("HTTP://Bad.Example:80/payload.exe?id=1\n", "urlhaus.txt")
+    d = IndicatorMatch()
+    d.configure(EngineConfig(indicators=feed))
+    hit = HttpTransaction(_key(), 5, "GET", "/payload.exe?id=1", host="bad.example")
+    [a] = d.app_event(hit)
+    assert a["evidence"]["matched_field"] == "url"
+    assert a["evidence"]["matched_value"] == "http://bad.example/payload.exe?id=1"
+    assert a["severity"] == "high" and "requested" in a["summary"]
+    other_path = HttpTransaction(_key(), 6, "GET", "/index.html", host="bad.example")
+    assert d.app_event(other_path) == []
+
+
+def test_ja3_hash_and_dns_query_match() -> None:
+    ja3 = "e7d705a3286e19ea42f587b344ee6865"
+    feed = parse_feed(f"{ja3}\nc2.example\n", "botnet-c2.txt")
+    d = IndicatorMatch()
+    d.configure(EngineConfig(indicators=feed))
+    [a] = d.app_event(TlsClientHello(_key(port=443), 5, sni="x.test", ja3_hash=ja3))
+    assert (a["evidence"]["matched_field"], a["app"]) == ("ja3", "TLS")
+    [b] = d.app_event(DnsQuery(_key("192.168.1.1", 53), 6, "www.c2.example", "A"))
+    assert b["evidence"]["matched_value"] == "www.c2.example" and "looked up" in b["summary"]
+    assert d.app_event(DnsQuery(_key("192.168.1.1", 53), 7, "good.example", "A")) == []

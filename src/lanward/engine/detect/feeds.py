@@ -14,8 +14,9 @@ A line (or STIX object) that cannot be read is reported in `Indicators.problems`
 number and skipped; the rest of the feed still loads.
 
 A URL whose host is an IP address also yields that IP (a server at a bare address that hands out
-malware is the bad thing itself); a URL on a named host is kept but not matched, since flows carry
-no URL path and the host is often a hacked, otherwise good site. File hashes are kept, not matched.
+malware is the bad thing itself); a URL on a named host is matched against the HTTP requests the
+application-layer parser sees (not against the host alone: it is often a hacked, otherwise good
+site). File hashes are matched by the dangerous-file detector; MD5 entries also against TLS JA3.
 """
 
 from __future__ import annotations
@@ -103,6 +104,7 @@ class Indicators:
     urls: dict[str, Indicator] = field(default_factory=dict)
     hashes: dict[str, Indicator] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    _url_index: dict[str, Indicator] = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return (
@@ -173,6 +175,17 @@ class Indicators:
     def match_ja4(self, ja4: str) -> Indicator | None:
         return self.ja4.get(ja4.strip().lower()) if ja4 else None
 
+    def match_url(self, url: str) -> Indicator | None:
+        """The listed URL `url` is (scheme and host case, default ports and a bare path ignored)."""
+        if not self.urls:
+            return None
+        if not self._url_index or len(self._url_index) != len(self.urls):
+            self._url_index = {url_key(u): ind for u, ind in self.urls.items()}
+        return self._url_index.get(url_key(url))
+
+    def match_hash(self, value: str) -> Indicator | None:
+        return self.hashes.get(value.strip().lower()) if value else None
+
 
 # -- one value ---------------------------------------------------------------------------------
 
@@ -217,6 +230,21 @@ def classify_value(text: str) -> tuple[str, str]:
     if _DOMAIN.match(lower):
         return "domain", lower
     raise ValueError("not an IP address, network, domain, URL, JA4 or hash")
+
+
+def url_key(url: str) -> str:
+    """A URL as compared: lower-case scheme and host, no default port, '/' for an empty path."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return url.strip()
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").rstrip(".")
+    if port is not None and port != {"http": 80, "https": 443}.get(scheme):
+        host = f"{host}:{port}"
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{scheme}://{host}{parts.path or '/'}{query}"
 
 
 def _url_ip(url: str) -> str:

@@ -21,7 +21,7 @@ from typing import Any
 
 from lanward.engine.detect.alerts import HomeNets, alert
 from lanward.engine.detect.feeds import MALICIOUS, Indicator, Indicators
-from lanward.engine.events import Flow
+from lanward.engine.events import DnsQuery, Flow, HttpTransaction, TlsClientHello
 
 _WHY = {
     "c2": "a command-and-control server: the device is likely infected and taking orders",
@@ -74,6 +74,44 @@ class IndicatorMatch:
             out.append(self._alert(flow, field, seen, ind, local_ip, mac))
         return out
 
+    def app_event(self, event: object) -> list[dict[str, Any]]:
+        """URLs of HTTP requests, JA3 hashes of TLS hellos, names of DNS queries."""
+        if not len(self.indicators):
+            return []
+        found: list[tuple[str, str, Indicator]] = []
+        if isinstance(event, HttpTransaction):
+            url = f"http://{event.host or event.flow.dst_ip}{event.uri}"
+            hit = self.indicators.match_url(url)
+            if hit is not None:
+                found.append(("url", url, hit))
+            app = "HTTP"
+        elif isinstance(event, TlsClientHello):
+            hit = self.indicators.match_hash(event.ja3_hash)
+            if hit is not None:
+                found.append(("ja3", event.ja3_hash, hit))
+            app = "TLS"
+        elif isinstance(event, DnsQuery):
+            hit = self.indicators.match_domain(event.name)
+            if hit is not None:
+                found.append(("server_name", event.name, hit))
+            app = "DNS"
+        else:
+            return []
+        if not found:
+            return []
+        f = event.flow
+        flow = Flow(
+            f.src_ip, f.dst_ip, f.src_port, f.dst_port, f.protocol, f.src_mac, f.dst_mac,
+            event.ts_ms, event.ts_ms, 0, 0, 0, 0, app=app,
+        )  # fmt: skip
+        src_home, dst_home = f.src_ip in self.home, f.dst_ip in self.home
+        local_ip, mac = (f.src_ip, f.src_mac) if src_home or not dst_home else (f.dst_ip, f.dst_mac)
+        return [
+            self._alert(flow, field, seen, ind, local_ip, mac)
+            for field, seen, ind in found
+            if self._first_in_a_while((local_ip, ind.type, ind.value), event.ts_ms)
+        ]
+
     def _first_in_a_while(self, key: tuple[str, str, str], ts_ms: int) -> bool:
         last = self.last_alert.get(key)
         if last is not None and ts_ms - last < self.repeat_ms:
@@ -88,15 +126,21 @@ class IndicatorMatch:
         self, flow: Flow, field: str, seen: str, ind: Indicator, local_ip: str, mac: str
     ) -> dict[str, Any]:
         severity = "high" if ind.category in MALICIOUS else "medium"
-        what = {"ip": "address", "server_name": "server name", "ja4": "TLS fingerprint (JA4)"}[
-            field
-        ]
+        what = {
+            "ip": "address",
+            "server_name": "server name",
+            "ja4": "TLS fingerprint (JA4)",
+            "ja3": "TLS fingerprint (JA3)",
+            "url": "web address",
+        }[field]
         why = _WHY.get(ind.category, "listed as a threat by that feed")
         entry = ind.source or ind.value
         remote = flow.dst_ip if local_ip == flow.src_ip else flow.src_ip
         listed = f"on the indicator feed {ind.feed!r} (entry {entry!r}, line {ind.line})"
         if field == "server_name" and flow.app.partition(".")[0] == "DNS":
             summary = f"{local_ip} looked up {seen}, which is {listed}: {why}."
+        elif field == "url":
+            summary = f"{local_ip} requested {seen}, which is {listed}: {why}."
         else:
             summary = f"{local_ip} talked to {remote}, whose {what} {seen} is {listed}: {why}."
         return alert(
