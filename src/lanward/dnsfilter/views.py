@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from lanward.inventory.decorators import console_edit_required, console_required
 from lanward.inventory.models import Device, Member
+from lanward.lib.uploads import save_upload
 
 from . import services
 from .forms import AllowForm, DevicePolicyForm, ListForm, LookupForm, MemberPolicyForm
@@ -99,13 +100,7 @@ def add_list(request: HttpRequest) -> HttpResponse:
         source = form.save(commit=False)
         upload = form.cleaned_data.get("upload")
         if upload:
-            folder = Path(settings.DATA_DIR) / "lists" / "uploads"
-            folder.mkdir(parents=True, exist_ok=True)
-            target = folder / f"{timezone.now():%Y%m%d%H%M%S}-{Path(upload.name).name}"
-            with target.open("wb") as fh:
-                for chunk in upload.chunks():
-                    fh.write(chunk)
-            source.source = str(target)
+            source.source = str(save_upload(upload, Path(settings.DATA_DIR) / "lists" / "uploads"))
         source.save()
         services.build_policy(
             max_age=services.CONSOLE_MAX_AGE

@@ -101,3 +101,30 @@ class RouterApproval(models.Model):
     @property
     def active(self) -> bool:
         return self.until is None or self.until > timezone.now()
+
+
+class ThreatFeed(models.Model):
+    """An indicator feed or a Suricata rule file, from a URL (refreshed) or a file on the station."""
+
+    class Kind(models.TextChoices):
+        INDICATORS = "indicators", "Indicators (addresses, domains, URLs, hashes, JA3/JA4)"
+        RULES = "rules", "Suricata/Snort rules"
+
+    name = models.CharField(max_length=100)
+    source = models.CharField(
+        max_length=500, help_text="a URL (http/https) or a file path on the station"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.INDICATORS)
+    enabled = models.BooleanField(default=True)
+    entries = models.PositiveIntegerField(default=0)  # indicators or rules loaded
+    skipped = models.PositiveIntegerField(default=0)  # lines or rules not used
+    problems = models.JSONField(default=list, blank=True)  # the first ones: line + reason
+    last_update = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering: ClassVar[list[str]] = ["kind", "name"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -11,6 +11,9 @@ urlpatterns = [
     path("<int:pk>/acknowledge/", views.acknowledge, name="acknowledge"),
     path("<int:pk>/allow/", views.allow_from_alert, name="allow"),
     path("allowances/", views.allowances, name="allowances"),
+    path("feeds/", views.feeds, name="feeds"),
+    path("feeds/add/", views.add_feed, name="add_feed"),
+    path("feeds/<int:pk>/", views.change_feed, name="change_feed"),
     path("allowances/add/", views.add_allowance, name="add_allowance"),
     path("allowances/<str:what>/<int:pk>/revoke/", views.revoke, name="revoke"),
 ]

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
@@ -15,10 +17,13 @@ from django.views.decorators.http import require_POST
 
 from lanward.inventory.decorators import console_edit_required, console_required
 from lanward.inventory.models import Device
+from lanward.lib.uploads import save_upload
 
 from .advice import eve, recommendation
-from .models import Alert, RemoteAccessAllowance, RouterApproval
+from .forms import FeedForm
+from .models import Alert, RemoteAccessAllowance, RouterApproval, ThreatFeed
 
+CONSOLE_MAX_AGE = 6 * 3600  # the console reads local copies younger than this
 DURATIONS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "forever": None}
 
 
@@ -198,3 +203,57 @@ def revoke(request: HttpRequest, what: str, pk: int) -> HttpResponse:
     get_object_or_404(model, pk=pk).delete()
     messages.success(request, "Removed.")
     return redirect("threats:allowances")
+
+
+@console_required
+def feeds(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "threats/feeds.html",
+        {"feeds": ThreatFeed.objects.all(), "form": FeedForm()},
+    )
+
+
+def _refresh_feeds() -> None:
+    from .feeds import load_feeds
+
+    load_feeds(max_age=CONSOLE_MAX_AGE)  # parse now so the page shows counts and problems
+
+
+@console_edit_required
+@require_POST
+def add_feed(request: HttpRequest) -> HttpResponse:
+    form = FeedForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for field, errors in form.errors.items():
+            messages.error(request, f"{field}: {' '.join(errors)}")
+        return redirect("threats:feeds")
+    feed = form.save(commit=False)
+    upload = form.cleaned_data.get("upload")
+    if upload:
+        feed.source = str(save_upload(upload, Path(settings.DATA_DIR) / "feeds" / "uploads"))
+    feed.save()
+    _refresh_feeds()
+    messages.success(request, f"{feed.name} added. The station uses it within a minute.")
+    return redirect("threats:feeds")
+
+
+@console_edit_required
+@require_POST
+def change_feed(request: HttpRequest, pk: int) -> HttpResponse:
+    feed = get_object_or_404(ThreatFeed, pk=pk)
+    action = request.POST.get("action", "")
+    if action == "delete":
+        feed.delete()
+        messages.success(request, f"{feed.name} removed.")
+    elif action == "toggle":
+        feed.enabled = not feed.enabled
+        feed.save(update_fields=["enabled"])
+        if feed.enabled:
+            _refresh_feeds()
+    elif action == "refresh":
+        from .feeds import load_feeds
+
+        load_feeds(max_age=0)
+        messages.success(request, "Feeds refreshed.")
+    return redirect("threats:feeds")
