@@ -8,6 +8,16 @@ command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v pg_ctlcluster >/dev/null 2>&1 || need+=(postgresql)
 command -v dig >/dev/null 2>&1 || need+=(bind9-dnsutils)
 command -v unbound >/dev/null 2>&1 || [[ -x /usr/sbin/unbound ]] || need+=(unbound)
+# The security check's peers: nmap (version detection engine, bench) and hydra (password check).
+command -v nmap >/dev/null 2>&1 || need+=(nmap)
+command -v hydra >/dev/null 2>&1 || need+=(hydra)
+# Real MQTT broker and SNMP agent for the MQTT and SNMP password checks (started by the tests).
+command -v mosquitto >/dev/null 2>&1 || [[ -x /usr/sbin/mosquitto ]] || need+=(mosquitto)
+command -v snmpd >/dev/null 2>&1 || [[ -x /usr/sbin/snmpd ]] || need+=(snmpd)
+# Gateway mode blocks with nftables (tests/net/test_gateway.py, tests/lib/test_nftables.py).
+command -v nft >/dev/null 2>&1 || [[ -x /usr/sbin/nft ]] || need+=(nftables)
+# The egress test (tests/net/test_egress.py) records what the station sends.
+command -v tcpdump >/dev/null 2>&1 || [[ -x /usr/bin/tcpdump ]] || need+=(tcpdump)
 
 if ((${#need[@]})); then
   if [[ $(id -u) -ne 0 ]]; then

@@ -194,6 +194,9 @@ def run_live_server(
             # allauth's IP rate limits would throttle the many sign-ins tests make from one IP;
             # the database lockout under test does not depend on them.
             "LANWARD_DISABLE_RATE_LIMITS": "1",
+            # Network safety: the server under test never scans the devices tests create.
+            "LANWARD_SCAN_NEW_DEVICES": "0",
+            "LANWARD_SCAN_INTERVAL_DAYS": "0",
             "PYTHONUNBUFFERED": "1",
             **extra_env,
         }

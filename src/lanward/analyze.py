@@ -12,6 +12,7 @@ from typing import Any
 from lanward.daemons.capture import CaptureError, analyze_file
 from lanward.engine.detect.feeds import Indicators, parse_feed
 from lanward.engine.pipeline import Engine, EngineConfig
+from lanward.engine.rules import RuleSet, Variables
 
 
 def _fmt_bytes(n: float) -> str:
@@ -106,6 +107,26 @@ def load_indicators(paths: list[str]) -> tuple[Indicators, list[str]]:
     return merged, errors
 
 
+def load_rule_files(paths: list[str], home_nets: tuple[str, ...]) -> tuple[RuleSet, list[str]]:
+    """lanward's own rules plus the files; (rule set, error messages for unreadable files)."""
+    rules = RuleSet(Variables.for_home(home_nets))
+    rules.add_builtin()
+    errors = []
+    for name in paths:
+        try:
+            text = Path(name).read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            errors.append(f"cannot read the rule file {name}: {exc.strerror}. Check the path.")
+            continue
+        report = rules.add_text(text, Path(name).name)
+        if not report.loaded and report.malformed and not report.skipped:
+            errors.append(
+                f"{name} holds no rule lanward can read ({report.malformed[0].describe()}). "
+                "Is it a Suricata/Snort .rules file?"
+            )
+    return rules, errors
+
+
 def run(args: Any) -> int:
     indicators = None
     if getattr(args, "indicators", None):
@@ -122,11 +143,22 @@ def run(args: Any) -> int:
                 "indicator lines",
                 file=sys.stderr,
             )
+    home_nets = tuple(args.home_net) if args.home_net else EngineConfig.home_nets
+    rules = None
+    if getattr(args, "rules", None):
+        rules, errors = load_rule_files(args.rules, home_nets)
+        for message in errors:
+            print(f"lanward analyze: {message}", file=sys.stderr)
+        if errors:
+            return 2
+        for report in rules.report.files[1:]:
+            print(f"lanward analyze: {report.summary()}", file=sys.stderr)
     config = EngineConfig(
-        home_nets=tuple(args.home_net) if args.home_net else EngineConfig.home_nets,
+        home_nets=home_nets,
         keep_flows=args.flows,
         max_flows=getattr(args, "max_flows", None) or EngineConfig.max_flows,
         indicators=indicators,
+        rules=rules,
         gateways=tuple(getattr(args, "gateway", None) or ()),
     )
     engine = Engine(config)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from typing import Any
 
 
 def _django_setup() -> None:
@@ -72,8 +73,11 @@ def cmd_serve(opts: argparse.Namespace) -> int:
             [sys.executable, "-m", "lanward.cli", "manage", "run_jobs", "--loop"]
         )
     station_proc = None
-    if settings.LANWARD_INTERFACE:
-        print(f"lanward: starting the station on {settings.LANWARD_INTERFACE}", file=sys.stderr)
+    station_interface = settings.LANWARD_INTERFACE or (
+        settings.LANWARD_LAN_INTERFACE if settings.LANWARD_MODE == "gateway" else ""
+    )
+    if station_interface:
+        print(f"lanward: starting the station on {station_interface}", file=sys.stderr)
         station_proc = subprocess.Popen(
             [
                 sys.executable,
@@ -82,7 +86,7 @@ def cmd_serve(opts: argparse.Namespace) -> int:
                 "station",
                 "run",
                 "--interface",
-                settings.LANWARD_INTERFACE,
+                station_interface,
             ]
         )
     try:
@@ -126,6 +130,38 @@ def _home_nets(opts: argparse.Namespace) -> tuple[str, ...]:
     return nets
 
 
+def _station_mode(opts: argparse.Namespace, settings: Any) -> tuple[str, Any, str]:
+    """(interface to watch, gateway options or None, a problem to report or '')."""
+    from lanward.daemons.enforcer import GatewayError, GatewayOptions, preflight
+
+    mode = opts.mode or settings.LANWARD_MODE
+    if mode == "monitor":
+        if opts.lan or opts.wan:
+            return "", None, "--lan and --wan are for gateway mode: add --mode gateway"
+        interface = opts.interface or settings.LANWARD_INTERFACE
+        if not interface:
+            return "", None, "give the interface to watch: --interface IF (or LANWARD_INTERFACE)"
+        return interface, None, ""
+    lan = opts.lan or settings.LANWARD_LAN_INTERFACE
+    wan = opts.wan or settings.LANWARD_WAN_INTERFACE
+    if settings.LANWARD_GATEWAY_HEARTBEAT_SECONDS < 1 or settings.LANWARD_BLOCK_MINUTES < 1:
+        too_short = "LANWARD_GATEWAY_HEARTBEAT_SECONDS and LANWARD_BLOCK_MINUTES must be at least 1"
+        return "", None, too_short
+    try:
+        preflight(lan, wan)
+    except GatewayError as exc:
+        return "", None, str(exc)
+    gateway = GatewayOptions(
+        lan,
+        wan,
+        heartbeat_seconds=settings.LANWARD_GATEWAY_HEARTBEAT_SECONDS,
+        admin_ports=settings.LANWARD_GATEWAY_ADMIN_PORTS,
+        block_seconds=settings.LANWARD_BLOCK_MINUTES * 60,
+        routers=tuple(settings.LANWARD_GATEWAYS),
+    )
+    return opts.interface or lan, gateway, ""
+
+
 def cmd_station(opts: argparse.Namespace) -> int:
     _django_setup()
     from django.conf import settings
@@ -134,8 +170,22 @@ def cmd_station(opts: argparse.Namespace) -> int:
     from lanward.daemons import station
     from lanward.engine.pipeline import EngineConfig
 
+    interface, gateway, problem = _station_mode(opts, settings)
+    indicators = None
+    files = list(opts.indicators or settings.LANWARD_INDICATORS)
+    if files and not problem:
+        from lanward.analyze import load_indicators
+
+        indicators, errors = load_indicators(files)
+        problem = "; ".join(errors)
+        for skipped in indicators.problems[:20]:
+            print(f"lanward station: skipped {skipped}", file=sys.stderr)
+    if problem:
+        print(f"lanward station: {problem}", file=sys.stderr)
+        return 2
     call_command("migrate", interactive=False, verbosity=0)
     config = EngineConfig(
+        indicators=indicators,
         home_nets=_home_nets(opts),
         active_threshold_bytes=settings.LANWARD_ACTIVE_THRESHOLD_BYTES,
         max_flows=settings.LANWARD_MAX_FLOWS,
@@ -159,7 +209,14 @@ def cmd_station(opts: argparse.Namespace) -> int:
         command += ["--block-answer", settings.LANWARD_DNS_BLOCK_ANSWER]
         dns_proc = subprocess.Popen(command)
     try:
-        return station.run(opts.interface, config, opts.flush_seconds)
+        return station.run(
+            interface,
+            config,
+            opts.flush_seconds,
+            gateway=gateway,
+            refresh_seconds=settings.LANWARD_POLICY_REFRESH_SECONDS,
+            block_seconds=settings.LANWARD_BLOCK_MINUTES * 60,
+        )
     finally:
         if dns_proc is not None:
             dns_proc.terminate()
@@ -219,12 +276,39 @@ def build_parser() -> argparse.ArgumentParser:
         help="an indicator feed to match flows against (repeatable): IP/domain lists, hosts "
         "files, abuse.ch CSV, STIX 2.1 JSON",
     )
+    analyze.add_argument(
+        "--rules",
+        action="append",
+        metavar="FILE",
+        help="Suricata/Snort rules to run on HTTP, DNS and TLS (repeatable), besides "
+        "lanward's own; what could not be loaded is reported on stderr",
+    )
 
     station = sub.add_parser("station", help="the station daemon")
     station_sub = station.add_subparsers(dest="station_command", required=True)
-    station_run = station_sub.add_parser("run", help="watch a live interface")
+    station_run = station_sub.add_parser(
+        "run", help="watch a live interface (monitor mode) or route and block (gateway mode)"
+    )
     station_run.add_argument(
-        "--interface", "-i", required=True, help="the interface to watch, e.g. eth0"
+        "--interface",
+        "-i",
+        help="the interface to watch, e.g. eth0 (default: LANWARD_INTERFACE; in gateway mode "
+        "the LAN interface)",
+    )
+    station_run.add_argument(
+        "--mode",
+        choices=("monitor", "gateway"),
+        help="monitor: watch only; gateway: route between --lan and --wan and block "
+        "(default: LANWARD_MODE, else monitor)",
+    )
+    station_run.add_argument("--lan", metavar="IF", help="gateway mode: the home side")
+    station_run.add_argument("--wan", metavar="IF", help="gateway mode: the internet side")
+    station_run.add_argument(
+        "--indicators",
+        action="append",
+        metavar="FILE",
+        help="an indicator feed (repeatable; default LANWARD_INDICATORS): flows are matched "
+        "against it and, in gateway mode, its addresses are blocked",
     )
     station_run.add_argument(
         "--home-net", action="append", metavar="CIDR", help="a home network (repeatable)"
@@ -296,6 +380,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     station_sub.add_parser("license", help="show this station's license, verified offline")
     station_sub.add_parser("heartbeat", help="report to the portal and refresh the license token")
+
+    privacy = sub.add_parser("privacy", help="what lanward stores and sends")
+    privacy_sub = privacy.add_subparsers(dest="privacy_command", required=True)
+    disclosure = privacy_sub.add_parser(
+        "disclosure", help="what each feature stores, how long, and what leaves the station"
+    )
+    disclosure_format = disclosure.add_mutually_exclusive_group()
+    disclosure_format.add_argument("--json", action="store_true", help="as JSON")
+    disclosure_format.add_argument("--markdown", action="store_true", help="as Markdown")
+    from lanward.securitycheck.cli import add_parsers as add_security_check_parsers
+
+    add_security_check_parsers(sub)  # lanward scan, lanward vulns import
     return parser
 
 
@@ -332,6 +428,20 @@ def cmd_station_portal(opts: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_privacy(opts: argparse.Namespace) -> int:
+    _django_setup()
+    import json
+
+    from lanward.privacy import disclosure
+
+    data = disclosure.build()
+    if opts.json:
+        print(json.dumps(data, indent=2))
+    else:
+        print(disclosure.markdown(data) if opts.markdown else disclosure.text(data))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "manage":
@@ -351,6 +461,14 @@ def main(argv: list[str] | None = None) -> int:
         if opts.station_command in ("pair", "license", "heartbeat"):
             return cmd_station_portal(opts)
         return cmd_station(opts)
+    if opts.command == "privacy":
+        return cmd_privacy(opts)
+    if opts.command in ("scan", "vulns"):
+        from lanward.securitycheck import cli as security_check_cli
+
+        if opts.command == "scan":
+            return security_check_cli.run_scan_command(opts)
+        return security_check_cli.run_vulns_command(opts)
     return 2
 
 

@@ -79,6 +79,9 @@ INSTALLED_APPS = [
     "lanward.support",
     "lanward.dnsfilter",
     "lanward.threats",
+    "lanward.notify",
+    "lanward.privacy",
+    "lanward.securitycheck",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -333,7 +336,44 @@ LANWARD_GATEWAYS = [
 ]
 LANWARD_MAX_FLOWS = env_int("LANWARD_MAX_FLOWS", 262_144)
 LANWARD_ACTIVE_THRESHOLD_BYTES = env_int("LANWARD_ACTIVE_THRESHOLD_BYTES", 20_000)
+# TCP ports whose payloads the station reads (HTTP, TLS hellos, clear-text sign-ins; DNS is
+# always read), e.g. "80,8080,21,23". Unset: lanward.daemons.applayer.INSPECT_PORTS.
+_inspect_ports = os.environ.get("LANWARD_INSPECT_PORTS", "").replace(" ", "")
+LANWARD_INSPECT_PORTS: tuple[int, ...] = ()
+if _inspect_ports:
+    try:
+        LANWARD_INSPECT_PORTS = tuple(int(p) for p in _inspect_ports.split(",") if p)
+    except ValueError:
+        raise SystemExit(
+            f"LANWARD_INSPECT_PORTS must be port numbers separated by commas, got {_inspect_ports!r}"
+        ) from None
+    if not LANWARD_INSPECT_PORTS or not all(0 < p < 65536 for p in LANWARD_INSPECT_PORTS):
+        raise SystemExit(f"LANWARD_INSPECT_PORTS ports must be 1-65535, got {_inspect_ports!r}")
 LANWARD_MEMBER_PICTURE_MAX_BYTES = env_int("LANWARD_MEMBER_PICTURE_MAX_BYTES", 5 * 1024 * 1024)
+# Monitor mode watches; gateway mode routes between the LAN and WAN interfaces and blocks
+# (lanward.enforce, nftables). Indicator feeds: files the station matches flows against.
+LANWARD_MODE = os.environ.get("LANWARD_MODE", "").strip().lower() or "monitor"
+if LANWARD_MODE not in ("monitor", "gateway"):
+    raise SystemExit(f"LANWARD_MODE must be monitor or gateway, got {LANWARD_MODE!r}")
+LANWARD_LAN_INTERFACE = os.environ.get("LANWARD_LAN_INTERFACE", "").strip()
+LANWARD_WAN_INTERFACE = os.environ.get("LANWARD_WAN_INTERFACE", "").strip()
+LANWARD_GATEWAY_HEARTBEAT_SECONDS = env_int("LANWARD_GATEWAY_HEARTBEAT_SECONDS", 10)
+LANWARD_POLICY_REFRESH_SECONDS = env_int("LANWARD_POLICY_REFRESH_SECONDS", 3)
+# Threat feeds given as URLs (console: Alerts -> Threat feeds) are downloaded again this often.
+LANWARD_FEED_REFRESH_HOURS = env_int("LANWARD_FEED_REFRESH_HOURS", 6)
+LANWARD_BLOCK_MINUTES = env_int("LANWARD_BLOCK_MINUTES", 60)
+_admin_ports = os.environ.get("LANWARD_GATEWAY_ADMIN_PORTS", "22,23,80,443,2323,8080,8443")
+try:
+    LANWARD_GATEWAY_ADMIN_PORTS = tuple(int(p) for p in _admin_ports.split(",") if p.strip())
+except ValueError:
+    raise SystemExit(
+        f"LANWARD_GATEWAY_ADMIN_PORTS must be comma-separated port numbers, got {_admin_ports!r}"
+    ) from None
+if not all(1 <= p <= 65535 for p in LANWARD_GATEWAY_ADMIN_PORTS):
+    raise SystemExit(f"LANWARD_GATEWAY_ADMIN_PORTS: ports are 1 to 65535, got {_admin_ports!r}")
+LANWARD_INDICATORS = [
+    f.strip() for f in os.environ.get("LANWARD_INDICATORS", "").split(",") if f.strip()
+]
 
 # --- Licensing and stations -----------------------------------------------------------------
 LANWARD_PAYMENT_PROVIDER = os.environ.get(
@@ -366,3 +406,45 @@ LANWARD_STATION_NAMES = [
 ]
 LANWARD_DNS_LOG_DAYS = env_int("LANWARD_DNS_LOG_DAYS", 7)
 LANWARD_DNS_LOG_MAX_ROWS = env_int("LANWARD_DNS_LOG_MAX_ROWS", 1_000_000)
+
+# --- Privacy (defaults of a new station; the household changes them in Privacy settings) --------
+LANWARD_ALERT_RETENTION_DAYS = env_int("LANWARD_ALERT_RETENTION_DAYS", 365)
+LANWARD_DEVICE_EVENT_RETENTION_DAYS = env_int("LANWARD_DEVICE_EVENT_RETENTION_DAYS", 365)
+LANWARD_NOTICE_RETENTION_DAYS = env_int("LANWARD_NOTICE_RETENTION_DAYS", 90)
+LANWARD_OUTBOX_RETENTION_DAYS = env_int("LANWARD_OUTBOX_RETENTION_DAYS", 30)
+LANWARD_NOTIFICATION_RETENTION_DAYS = env_int("LANWARD_NOTIFICATION_RETENTION_DAYS", 90)
+LANWARD_FINDING_RETENTION_DAYS = env_int("LANWARD_FINDING_RETENTION_DAYS", 365)
+
+# --- Security check (default and weak passwords, known vulnerabilities) -----------------------
+# Weekly by default (0: no scheduled scans); automatic scans (schedule, new devices) are never
+# closer together than the minimum interval. Scans only reach the home networks (LANWARD_HOME_NETS).
+LANWARD_SCAN_INTERVAL_DAYS = env_int("LANWARD_SCAN_INTERVAL_DAYS", 7)
+LANWARD_SCAN_MIN_INTERVAL_MINUTES = env_int("LANWARD_SCAN_MIN_INTERVAL_MINUTES", 60)
+LANWARD_SCAN_NEW_DEVICES = env_bool("LANWARD_SCAN_NEW_DEVICES", True)
+LANWARD_SCAN_PASSWORDS = env_bool("LANWARD_SCAN_PASSWORDS", True)
+LANWARD_SCAN_ATTEMPTS_PER_DEVICE = env_int("LANWARD_SCAN_ATTEMPTS_PER_DEVICE", 30)
+# nmap -sV for version detection: "auto" (when installed), "on" or "off" (built-in scanner only).
+LANWARD_SCAN_NMAP = os.environ.get("LANWARD_SCAN_NMAP", "auto").strip().lower() or "auto"
+if LANWARD_SCAN_NMAP not in ("auto", "on", "off"):
+    raise SystemExit(f"LANWARD_SCAN_NMAP must be auto, on or off, got {LANWARD_SCAN_NMAP!r}")
+_scan_ports = os.environ.get("LANWARD_SCAN_PORTS", "")  # empty: the scanner's default list
+try:
+    LANWARD_SCAN_PORTS = tuple(int(p) for p in _scan_ports.split(",") if p.strip())
+except ValueError:
+    raise SystemExit(
+        f"LANWARD_SCAN_PORTS must be comma-separated port numbers, got {_scan_ports!r}"
+    ) from None
+
+# --- Notifications (in the console, email, webhooks) -------------------------------------------
+# Webhooks go to internet addresses only, unless listed here (e.g. Home Assistant at home:
+# LANWARD_WEBHOOK_ALLOWED_NETS=192.168.1.10/32).
+LANWARD_WEBHOOK_ALLOWED_NETS = [
+    n.strip() for n in os.environ.get("LANWARD_WEBHOOK_ALLOWED_NETS", "").split(",") if n.strip()
+]
+LANWARD_WEBHOOK_TIMEOUT_SECONDS = env_int("LANWARD_WEBHOOK_TIMEOUT_SECONDS", 10)
+# A failed email or webhook is tried again after ~base, 2*base, 4*base, ... (capped, jittered).
+LANWARD_NOTIFY_MAX_ATTEMPTS = env_int("LANWARD_NOTIFY_MAX_ATTEMPTS", 10)
+LANWARD_NOTIFY_RETRY_BASE_SECONDS = env_int("LANWARD_NOTIFY_RETRY_BASE_SECONDS", 30)
+LANWARD_NOTIFY_RETRY_CAP_SECONDS = env_int("LANWARD_NOTIFY_RETRY_CAP_SECONDS", 6 * 3600)
+# How long the approve / block links in a new-device email work.
+LANWARD_NOTIFY_LINK_SECONDS = env_int("LANWARD_NOTIFY_LINK_SECONDS", 7 * 86400)

@@ -30,8 +30,11 @@ urlpatterns = [
     path("usage/", include("lanward.usage.urls")),
     path("protection/", include("lanward.dnsfilter.urls")),
     path("alerts/", include("lanward.threats.urls")),
+    path("security-check/", include("lanward.securitycheck.urls")),
+    path("notifications/", include("lanward.notify.urls")),
     path("licenses/", include("lanward.licensing.urls")),
     path("stations/", include("lanward.stations.urls")),
     path("support/", include("lanward.support.urls")),
+    path("privacy/", include("lanward.privacy.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -36,9 +36,9 @@ def record(
     )
 
 
-def prune(now: datetime | None = None) -> int:
-    """Delete events older than the retention period. Returns how many went."""
+def prune(now: datetime | None = None, days: int | None = None) -> int:
+    """Delete events older than `days` (default: the station's retention). Returns how many went."""
     now = now or timezone.now()
-    cutoff = now - timedelta(days=settings.LANWARD_ACTIVITY_RETENTION_DAYS)
+    cutoff = now - timedelta(days=days or settings.LANWARD_ACTIVITY_RETENTION_DAYS)
     deleted, _ = AccountEvent.objects.filter(created__lt=cutoff).delete()
     return deleted

@@ -3,7 +3,8 @@
 Two captures feed the engine. nfstream (nDPI) meters every flow; a second nfstream capture,
 narrowed by a BPF filter to the low-volume discovery protocols, hands those packets to the
 sans-IO parser (`lanward.engine.parse`). Per-packet Python work is thus limited to discovery
-traffic.
+traffic. A third, in `daemons/applayer.py`, reads payloads into application-layer events
+(HTTP, DNS, TLS hellos, clear-text sign-ins), and ARP is read beside them.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lanward.daemons.applayer import app_events, arp_events
 from lanward.engine import parse
 from lanward.engine.events import Flow
 from lanward.engine.pipeline import Engine
@@ -227,6 +229,10 @@ def analyze_file(
     try:
         for event in discovery_events(str(path)):
             engine.discovery(event)
+        for arp in arp_events(str(path)):
+            engine.arp(arp)
+        for app_event in app_events(str(path)):
+            engine.app_event(app_event)
         for n, flow in enumerate(flows(str(path)), 1):
             engine.flow(flow)
             if progress and n % 1000 == 0:

@@ -52,11 +52,14 @@ def config_signature() -> tuple[object, ...]:
 
 def build_policy(extra: list[BlockList] | None = None, max_age: float = 0) -> Policy:
     """Fetch and parse every enabled list (keeping the last good copy) and record how it went."""
+    from lanward.privacy.models import PrivacySettings
+
     lists: list[BlockList] = list(extra or [])
     cache_dir = settings.DATA_DIR / "lists"
+    offline = not PrivacySettings.load().blocklist_downloads
     for source in BlockListSource.objects.filter(enabled=True):
         try:
-            fetched = fetch(source.source, cache_dir, max_age=max_age)
+            fetched = fetch(source.source, cache_dir, max_age=max_age, offline=offline)
             parsed = list_parser.parse(fetched.text)
         except (FetchError, ValueError) as exc:
             BlockListSource.objects.filter(pk=source.pk).update(last_error=str(exc)[:300])
@@ -84,6 +87,14 @@ def _storable(text: str) -> str:
     return text.replace("\x00", "\N{REPLACEMENT CHARACTER}")
 
 
+LOG_LEVELS = ("full", "hidden", "stats", "nothing")  # from most to least kept
+
+
+def stricter(level: str, other: str) -> str:
+    """The query log level that keeps less of the two."""
+    return max(level, other, key=lambda x: LOG_LEVELS.index(x) if x in LOG_LEVELS else 0)
+
+
 class ProfileDirectory:
     """Client address -> Profile, from the device inventory; refreshed in the background so a
     query never waits on the database."""
@@ -92,9 +103,14 @@ class ProfileDirectory:
         self.refresh_seconds = refresh_seconds
         self.by_ip: dict[str, tuple[Profile, int | None, int | None, str]] = {}
         self.default = Profile(blocked_categories=frozenset(DEFAULT_BLOCKED))
+        self.household_level: str = MemberPolicy.Privacy.FULL
         self._stop = threading.Event()
 
     def refresh(self) -> None:
+        from lanward.privacy.models import PrivacySettings
+
+        # The household's query log level is the most anyone's lookups are logged with.
+        household = PrivacySettings.load().dns_log_level
         policies = {p.member_id: p for p in MemberPolicy.objects.all()}
         device_categories = {
             p.device_id: frozenset(p.blocked_categories) for p in DevicePolicy.objects.all()
@@ -103,7 +119,7 @@ class ProfileDirectory:
         for entry in AllowEntry.objects.filter(device__isnull=False):
             exceptions.setdefault(entry.device_id, set()).add(entry.domain)  # type: ignore[arg-type]
         table = {}
-        for device in Device.objects.all().only("pk", "ips", "owner_id"):
+        for device in Device.objects.all().only("pk", "ips", "owner_id", "blocked"):
             policy = policies.get(device.owner_id) if device.owner_id else None
             if device.pk in device_categories:  # the device's own settings win over its owner's
                 categories = device_categories[device.pk]
@@ -115,11 +131,13 @@ class ProfileDirectory:
                 blocked_categories=categories,
                 allow=frozenset(exceptions.get(device.pk, ())),
                 safe_search=bool(policy and policy.safe_search),
+                paused=device.blocked,
             )
-            privacy = policy.privacy if policy else MemberPolicy.Privacy.FULL
+            privacy = stricter(policy.privacy if policy else MemberPolicy.Privacy.FULL, household)
             for ip in device.ips:
                 table[ip] = (profile, device.pk, device.owner_id, privacy)
         self.by_ip = table
+        self.household_level = household
 
     def profile_for(self, client: str) -> Profile:
         entry = self.by_ip.get(client)
@@ -127,7 +145,7 @@ class ProfileDirectory:
 
     def lookup(self, client: str) -> tuple[int | None, int | None, str]:
         entry = self.by_ip.get(client)
-        return (entry[1], entry[2], entry[3]) if entry else (None, None, MemberPolicy.Privacy.FULL)
+        return (entry[1], entry[2], entry[3]) if entry else (None, None, self.household_level)
 
     def run(self) -> None:
         while not self._stop.wait(self.refresh_seconds):
@@ -219,10 +237,10 @@ def why(domain: str, policy: Policy | None = None, member: Any = None) -> Decisi
     return policy.decide(domain, profile)
 
 
-def prune_log(now: datetime | None = None) -> int:
+def prune_log(now: datetime | None = None, days: int | None = None) -> int:
     now = now or timezone.now()
     deleted = QueryLog.objects.filter(
-        time__lt=now - timedelta(days=settings.LANWARD_DNS_LOG_DAYS)
+        time__lt=now - timedelta(days=days or settings.LANWARD_DNS_LOG_DAYS)
     ).delete()[0]
     excess = QueryLog.objects.count() - settings.LANWARD_DNS_LOG_MAX_ROWS
     if excess > 0:

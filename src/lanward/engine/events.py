@@ -165,6 +165,7 @@ class HttpTransaction:
     response_headers: tuple[tuple[str, str], ...] = ()
     response_body: bytes = b""  # the first bytes only, decoded (chunked, gzip/deflate)
     file: FileInfo | None = None
+    uploads: tuple[FileInfo, ...] = ()  # files the client sent (multipart parts, a PUT body)
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,6 +18,7 @@ from lanward.engine.events import (
     Notice,
     SsdpSeen,
 )
+from lanward.engine.rules import RuleSet
 from lanward.engine.usage import UsageMeter, app_name
 
 SCHEMA_VERSION = 1
@@ -43,6 +44,11 @@ class EngineConfig:
     scan_ports: int = 6
     scan_hosts: int = 15
     indicators: Indicators | None = None
+    rules: RuleSet | None = None  # compiled signatures (engine/rules/); None = lanward's own
+    # Smart alerts (engine/detect/anomaly/): days each device's baseline learns before alerting,
+    # and per device type "off" | "low" | "normal" | "high".
+    anomaly_learning_days: float = 7.0
+    anomaly_sensitivity: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -60,6 +66,7 @@ class Engine:
         self.notices: list[Notice] = []
         for addon in self.addons:
             self._safecall(addon, "configure", self.config)
+            self._safecall(addon, "attach", self.devices)  # addons that need device types
 
     def _safecall(self, addon: Any, hook: str, *args: Any) -> Any:
         method = getattr(addon, hook, None)
@@ -134,6 +141,16 @@ class Engine:
         self.config.router_approved = dict(router_approved)
         for addon in self.addons:
             self._safecall(addon, "policy", self.config)
+
+    def update_feeds(self, indicators: Indicators | None, rules: RuleSet | None) -> None:
+        """New indicator feeds and rules (the console's threat feeds), without a restart.
+
+        Only the addons with a `feeds` hook re-read them; their other state stays.
+        """
+        self.config.indicators = indicators
+        self.config.rules = rules
+        for addon in self.addons:
+            self._safecall(addon, "feeds", self.config)
 
     def app_event(self, event: AppEvent) -> None:
         """An application-layer event (HTTP transaction, DNS query, TLS hello, credential)."""

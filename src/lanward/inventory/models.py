@@ -77,6 +77,9 @@ class Device(models.Model):
     )
 
     is_new = models.BooleanField(default=True, help_text="not yet looked at by the owner")
+    # Paused by the household (e.g. the "Block" action of a new-device notification): the DNS
+    # filter refuses every lookup from it and the gateway enforcer drops its traffic.
+    blocked = models.BooleanField(default=False, help_text="paused: no DNS answers, no traffic")
     online = models.BooleanField(default=True)
 
     class Meta:

@@ -6,6 +6,7 @@ User-set fields (name, user_type, user_brand, user_model, owner) are never writt
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from django.db import transaction
 from django.db.models import F
@@ -32,6 +33,38 @@ INFERRED_FIELDS = (
     "services",
     "evidence",
 )
+# What the privacy switch "Keep device recognition evidence" leaves out when it is off.
+EVIDENCE_FIELDS = {
+    "dhcp_fingerprint": "",
+    "dhcp_vendor_class": "",
+    "user_agents": [],
+    "services": [],
+    "evidence": [],
+}
+
+
+def _privacy() -> Any:
+    from lanward.privacy.models import PrivacySettings
+
+    return PrivacySettings.load()
+
+
+def forget_if_erased(engine: Engine, erased_at: datetime | None) -> bool:
+    """After "Delete all household data" the engine forgets what it learned too, or the next
+    pass would write it all back. True when it did."""
+    seen = getattr(engine, "erased_seen", "unset")
+    engine.erased_seen = erased_at  # type: ignore[attr-defined]
+    if seen == "unset" or seen == erased_at:
+        return False
+    fresh = []
+    for addon in engine.addons:  # detectors keep per-device state (smart-alert baselines)
+        try:
+            fresh.append(type(addon)())
+        except TypeError:  # one that needs arguments keeps its state
+            fresh.append(addon)
+    engine.addons = fresh
+    engine.__post_init__()  # fresh device table, usage meter, kept flows, alerts and notices
+    return True
 
 
 def ms_to_dt(ms: int) -> datetime:
@@ -48,20 +81,25 @@ def apply_unlinks(engine: Engine) -> None:
 
 def save_devices(engine: Engine, macs: list[str] | None = None) -> int:
     """Upsert engine devices (all, or those in `macs`). Returns how many rows were written."""
+    prefs = _privacy()
+    forget_if_erased(engine, prefs.erased_at)
     written = 0
     table = engine.devices.devices
+    keep_evidence = prefs.device_evidence
     for mac in macs if macs is not None else list(table):
         device = table.get(mac)
         if device is not None:
-            _save_one(device)
+            _save_one(device, keep_evidence)
             written += 1
     return written
 
 
 @transaction.atomic
-def _save_one(dev: EngineDevice) -> Device:
+def _save_one(dev: EngineDevice, keep_evidence: bool = True) -> Device:
     data = dev.as_dict()
     values = {f: data[f] for f in INFERRED_FIELDS}
+    if not keep_evidence:
+        values.update(EVIDENCE_FIELDS)
     values["type"] = values["type"] or "unknown"
     first, last = ms_to_dt(dev.first_seen_ms), ms_to_dt(dev.last_seen_ms)
     row = Device.objects.select_for_update().filter(mac=dev.mac).first()
@@ -117,6 +155,8 @@ def save_usage(engine: Engine, before_ms: int | None = None) -> int:
     from lanward.usage.models import UsageHour
 
     rows = engine.usage.drain_all() if before_ms is None else engine.usage.drain_hours(before_ms)
+    if not _privacy().usage_metering:
+        return 0  # metered, then forgotten: the household switched usage metering off
     by_mac = dict(Device.objects.filter(mac__in={r.mac for r in rows}).values_list("mac", "pk"))
     written = 0
     for r in rows:
@@ -180,7 +220,7 @@ def save_all(engine: Engine) -> dict[str, int]:
 
 
 def save_flows(engine: Engine) -> int:
-    """Raw flows the engine kept (only when LANWARD_FLOW_RETENTION_HOURS > 0), then forgets them."""
+    """Raw flows the engine kept (see save_kept_flows), then forgets them."""
     from lanward.usage.models import FlowRecord
 
     flows = engine.kept_flows[: engine.config.max_kept_flows]
@@ -209,3 +249,18 @@ def save_flows(engine: Engine) -> int:
         )
     FlowRecord.objects.bulk_create(rows, batch_size=1000)
     return len(rows)
+
+
+def keeping_flows() -> bool:
+    """Whether raw flows are kept: Privacy settings, "Keep raw connection records"."""
+    return bool(_privacy().flow_records)
+
+
+def save_kept_flows(engine: Engine) -> int:
+    """The station's pass: raw flows are kept (and saved) only while the household keeps them;
+    the switch is read on every pass, so turning it on or off needs no restart."""
+    engine.config.keep_flows = keeping_flows()
+    if not engine.config.keep_flows:
+        engine.kept_flows = []
+        return 0
+    return save_flows(engine)

@@ -39,8 +39,10 @@ def fetch(
     timeout: float = 30,
     max_bytes: int = 200 * 1024 * 1024,
     max_age: float = 0,
+    offline: bool = False,
 ) -> Fetched:
-    """The list's text. With `max_age`, a cached copy younger than that is used without asking."""
+    """The list's text. With `max_age`, a cached copy younger than that is used without asking;
+    `offline` never asks the server (downloads switched off): the cached copy or an error."""
     if not source.startswith(("http://", "https://")):
         path = Path(source)
         try:
@@ -65,6 +67,8 @@ def fetch(
                     False,
                     body_path.stat().st_mtime,
                 )
+    if offline:
+        return _fallback(source, body_path, "downloads are switched off in Privacy settings")
     request = urllib.request.Request(source, headers={"User-Agent": "lanward list fetcher"})  # noqa: S310
     if meta.get("etag"):
         request.add_header("If-None-Match", meta["etag"])

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import PurePath
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
@@ -12,20 +10,13 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
+from . import services
 from .forms import ReplyForm, TicketForm
 from .models import Ticket, TicketMessage
 
 
 def _save_message(ticket: Ticket, request: HttpRequest, body: str, attachment: object) -> None:
-    msg = TicketMessage(ticket=ticket, author=request.user, body=body)
-    if attachment:
-        msg.attachment_name = PurePath(attachment.name).name[:120]  # type: ignore[attr-defined]
-        msg.attachment.save(
-            f"{timezone.now():%Y%m%d%H%M%S}{PurePath(attachment.name).suffix.lower()}",
-            attachment,
-            save=False,
-        )  # type: ignore[attr-defined]
-    msg.save()
+    services.add_message(ticket, request.user, body, attachment)
 
 
 @login_required
@@ -40,11 +31,12 @@ def ticket_list(request: HttpRequest) -> HttpResponse:
 def ticket_new(request: HttpRequest) -> HttpResponse:
     form = TicketForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            ticket = Ticket.objects.create(owner=request.user, subject=form.cleaned_data["subject"])
-            _save_message(
-                ticket, request, form.cleaned_data["body"], form.cleaned_data.get("attachment")
-            )
+        ticket = services.open_ticket(
+            request.user,
+            form.cleaned_data["subject"],
+            form.cleaned_data["body"],
+            form.cleaned_data.get("attachment"),
+        )
         messages.success(request, f"Ticket #{ticket.pk} is open. We answer by mail and here.")
         return redirect("support:ticket", pk=ticket.pk)
     return render(request, "support/ticket_new.html", {"form": form})

@@ -39,6 +39,11 @@ def _downloads_allowed() -> bool:
     return bool(getattr(PrivacySettings.load(), "blocklist_downloads", True))
 
 
+def _skipped_reason(sid: int | None, reasons: tuple[str, ...]) -> str:
+    rule = f"sid {sid}" if sid is not None else "rule without a sid"
+    return f"{rule} not used: lanward does not support {', '.join(reasons)}"
+
+
 def _rule_outcome(name: str, text: str) -> dict[str, Any]:
     from lanward.engine.devices import DEFAULT_HOME_NETS
     from lanward.engine.rules import Variables, load_rules
@@ -46,8 +51,9 @@ def _rule_outcome(name: str, text: str) -> dict[str, Any]:
     home = tuple(settings.LANWARD_HOME_NETS) or DEFAULT_HOME_NETS
     files = load_rules([(name, text)], Variables.for_home(home)).report.files
     report = next((f for f in files if f.source == name), files[-1])
+    # The page prints "line N: reason", so the reason does not repeat the line number.
     problems = [{"line": p.line, "reason": p.message[:200]} for p in report.malformed] + [
-        {"line": s.line, "reason": s.describe()[:200]} for s in report.skipped
+        {"line": s.line, "reason": _skipped_reason(s.sid, s.reasons)[:200]} for s in report.skipped
     ]
     problems.sort(key=lambda p: int(str(p["line"])))
     return {

@@ -128,3 +128,34 @@ class ThreatFeed(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class DeviceBaseline(models.Model):
+    """A device's learned normal behaviour for the smart alerts, as the engine exports it
+    (lanward.engine.detect.anomaly.baseline: `Baseline.export()`), by MAC."""
+
+    mac = models.CharField(max_length=17, unique=True)
+    data = models.JSONField(default=dict)
+    updated = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"baseline of {self.mac}"
+
+
+class BaselineLesson(models.Model):
+    """"This is normal, learn it" on an anomaly alert, until the running station folds it into
+    its live baseline (`applied`). The stored baseline is updated at once as well."""
+
+    mac = models.CharField(max_length=17, db_index=True)
+    alert = models.ForeignKey(
+        Alert, null=True, blank=True, on_delete=models.SET_NULL, related_name="lessons"
+    )
+    evidence = models.JSONField(default=dict)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created = models.DateTimeField(default=timezone.now)
+    applied = models.BooleanField(default=False, db_index=True)
+
+    def __str__(self) -> str:
+        return f"lesson for {self.mac} ({'applied' if self.applied else 'waiting'})"

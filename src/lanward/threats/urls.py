@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import anomaly_views, views
 
 app_name = "threats"
 
@@ -9,6 +9,7 @@ urlpatterns = [
     path("eve.json", views.export_eve, name="export_eve"),
     path("<int:pk>/", views.alert_detail, name="alert"),
     path("<int:pk>/acknowledge/", views.acknowledge, name="acknowledge"),
+    path("<int:pk>/learn/", anomaly_views.learn_normal, name="learn_normal"),
     path("<int:pk>/allow/", views.allow_from_alert, name="allow"),
     path("allowances/", views.allowances, name="allowances"),
     path("feeds/", views.feeds, name="feeds"),

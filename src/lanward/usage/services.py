@@ -152,13 +152,22 @@ def export_rows(period: Period) -> list[dict[str, Any]]:
 # --- housekeeping ---------------------------------------------------------------------------
 
 
-def rollup_and_prune(now: datetime | None = None) -> dict[str, int]:
-    """Roll old hours into days, enforce retention and the row budget. Idempotent."""
+def rollup_and_prune(
+    now: datetime | None = None,
+    hourly_days: int | None = None,
+    daily_days: int | None = None,
+    flow_hours: int | None = None,
+) -> dict[str, int]:
+    """Roll old hours into days, enforce retention and the row budget. Idempotent.
+
+    The periods default to the station's settings; the retention job passes the household's
+    (lanward.privacy.retention)."""
     now = now or timezone.now()
+    hourly_days = hourly_days or settings.LANWARD_USAGE_HOURLY_DAYS
+    daily_days = daily_days or settings.LANWARD_USAGE_DAILY_DAYS
+    hours = settings.LANWARD_FLOW_RETENTION_HOURS if flow_hours is None else flow_hours
     stats = {"rolled_hours": 0, "deleted_days": 0, "deleted_for_budget": 0, "deleted_flows": 0}
-    boundary = (now - timedelta(days=settings.LANWARD_USAGE_HOURLY_DAYS)).replace(
-        minute=0, second=0, microsecond=0
-    )
+    boundary = (now - timedelta(days=hourly_days)).replace(minute=0, second=0, microsecond=0)
     with transaction.atomic():
         old = UsageHour.objects.filter(hour__lt=boundary)
         for row in old.values(
@@ -184,7 +193,7 @@ def rollup_and_prune(now: datetime | None = None) -> dict[str, int]:
                 )
             stats["rolled_hours"] += 1
         old.delete()
-    day_cutoff = (now - timedelta(days=settings.LANWARD_USAGE_DAILY_DAYS)).date()
+    day_cutoff = (now - timedelta(days=daily_days)).date()
     stats["deleted_days"] = UsageDay.objects.filter(day__lt=day_cutoff).delete()[0]
     # The storage budget: drop the oldest rows (days first, then hours) beyond the maximum.
     budget = settings.LANWARD_USAGE_MAX_ROWS
@@ -193,7 +202,6 @@ def rollup_and_prune(now: datetime | None = None) -> dict[str, int]:
         if excess > 0:
             ids = list(model.objects.order_by(field).values_list("pk", flat=True)[:excess])
             stats["deleted_for_budget"] += model.objects.filter(pk__in=ids).delete()[0]
-    hours = settings.LANWARD_FLOW_RETENTION_HOURS
     stats["deleted_flows"] = FlowRecord.objects.filter(
         first_seen__lt=now - timedelta(hours=hours)
     ).delete()[0]

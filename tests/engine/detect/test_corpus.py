@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -104,4 +105,30 @@ def test_benign_captures_raise_no_high_alert(capture: str) -> None:
     require_corpus()
     code, result, _ = analyze_with(capture, "--indicators", str(CATEGORIES))
     assert code == 0
-    assert [a for a in result["alerts"] if a["severity"] == "high"] == []
+    assert [a for a in result["alerts"] if a["severity"] in ("high", "critical")] == []
+
+
+def _user_from_ndpi(capture: str) -> str:
+    """The user name ndpiReader printed for the capture's credentials."""
+    out = (ndpi_corpus.RESULTS / f"{capture}.out").read_text()
+    match = re.search(r"\[Username: ([^\]]+)\]", out)
+    return match.group(1) if match else ""
+
+
+@pytest.mark.parametrize(
+    ("capture", "protocol"), [("http_auth.pcap", "http-basic"), ("telnet.pcap", "telnet")]
+)
+def test_clear_text_sign_ins_are_alerted(capture: str, protocol: str) -> None:
+    require_corpus()
+    code, result, _ = analyze_with(capture)
+    assert code == 0
+    found = [a for a in result["alerts"] if a["kind"] == "cleartext_credentials"]
+    assert found, result["alerts"]
+    assert {a["evidence"]["protocol"] for a in found} == {protocol}
+    assert all(a["evidence"]["password"] == "not kept" for a in found)
+    expected_user = _user_from_ndpi(capture)
+    if expected_user:
+        assert expected_user in {a["evidence"]["username"] for a in found}
+    # Telnet is also a remote-control session.
+    if capture == "telnet.pcap":
+        assert any(a["kind"] == "remote_access" and a["app"] == "Telnet" for a in result["alerts"])

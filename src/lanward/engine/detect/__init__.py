@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from lanward.engine.detect.anomaly import AnomalyDetector
 from lanward.engine.detect.arp_spoof import ArpSpoofing
 from lanward.engine.detect.cleartext import CleartextCredentials
 from lanward.engine.detect.dangerous_files import DangerousFiles
@@ -20,6 +21,7 @@ from lanward.engine.detect.lateral import BruteForce, WormSpread
 from lanward.engine.detect.remote_access import RemoteAccess
 from lanward.engine.detect.router_access import RouterAccess
 from lanward.engine.detect.scan import ScanDetector
+from lanward.engine.detect.signatures import Signatures
 
 
 def default_addons() -> list[Any]:
@@ -33,4 +35,6 @@ def default_addons() -> list[Any]:
         ArpSpoofing(),
         CleartextCredentials(),
         DangerousFiles(),
+        Signatures(),
+        AnomalyDetector(),
     ]

@@ -40,6 +40,9 @@ class IndicatorMatch:
 
     def configure(self, config: Any) -> None:
         self.home = HomeNets(tuple(config.home_nets))
+        self.feeds(config)
+
+    def feeds(self, config: Any) -> None:
         indicators = getattr(config, "indicators", None)
         self.indicators = indicators if indicators is not None else Indicators()
 

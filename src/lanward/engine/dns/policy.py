@@ -61,6 +61,7 @@ class Profile:
     allow: frozenset[str] = frozenset()
     block: frozenset[str] = frozenset()
     safe_search: bool = False
+    paused: bool = False  # the household blocked the device: every lookup is refused
 
 
 # Safe-search endpoints the search engines and YouTube publish for networks that enforce it.
@@ -125,6 +126,14 @@ class Policy:
 
     def decide(self, qname: str, profile: Profile = Profile()) -> Decision:
         name = qname.lower().rstrip(".")
+        if profile.paused:  # before any exception: a paused device gets no answers at all
+            return Decision(
+                "block",
+                list_name="paused device",
+                category="paused",
+                rule=name,
+                reason="this device is paused (blocked) by the household",
+            )
         names = suffixes(name)
         if profile.safe_search:
             target = safe_search_target(name)

@@ -1,4 +1,4 @@
-"""Housekeeping on a schedule: renewals and reminders, usage roll-ups, activity retention.
+"""Housekeeping on a schedule: renewals and reminders, usage roll-ups and retention.
 
 `lanward serve` runs `lanward manage run_jobs --loop` next to the web server. Each job records
 when it last ran in the shared cache, so several loops (or a cron entry) never double the work;
@@ -25,29 +25,35 @@ def _renewals() -> str:
     return run_renewals().summary()
 
 
-def _usage() -> str:
-    from lanward.usage.services import rollup_and_prune
+def _retention() -> str:
+    # Usage roll-up, activity log, DNS log, alerts, ...: lanward.privacy.retention calls each
+    # feature's prune function with the periods set in Privacy settings.
+    from lanward.privacy import retention
 
-    return str(rollup_and_prune())
-
-
-def _activity() -> str:
-    from lanward.accounts.activity import prune
-
-    return f"pruned {prune()} activity entries"
+    return retention.summary(retention.enforce())
 
 
-def _dns_log() -> str:
-    from lanward.dnsfilter.services import prune_log
+def _notify() -> str:
+    # New alerts, devices, notices and findings become notifications; due emails, webhooks and
+    # digests go out (retries with back-off included).
+    from lanward.notify.jobs import run
 
-    return f"pruned {prune_log()} DNS log entries"
+    return run()
+
+
+def _security_check() -> str:
+    # The weekly scan when due, and scans asked for (console, new devices), one at a time in
+    # a worker thread of this process.
+    from lanward.securitycheck.jobs import tick
+
+    return tick()
 
 
 JOBS: list[tuple[str, int, Callable[[], str]]] = [
-    ("dns_log_retention", 3600, _dns_log),
+    ("notify", 15, _notify),
+    ("security_check", 5, _security_check),
+    ("retention", 3600, _retention),
     ("renewals", 3600, _renewals),
-    ("usage_rollup", 3600, _usage),
-    ("activity_retention", 86400, _activity),
 ]
 
 
@@ -75,7 +81,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--loop", action="store_true")
         parser.add_argument(
-            "--every", type=int, default=300, help="seconds between checks with --loop"
+            "--every", type=int, default=15, help="seconds between checks with --loop"
         )
 
     def handle(self, *args: Any, **opts: Any) -> None:
