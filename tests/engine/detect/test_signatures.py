@@ -133,3 +133,14 @@ def test_builtin_rules_on_the_user_agent() -> None:
 )
 def test_builtin_rules_stay_quiet_on_ordinary_requests(uri: str) -> None:
     assert alerts_for(request(uri)) == []
+
+
+def test_matched_headers_and_form_bodies_never_carry_secrets() -> None:
+    from lanward.engine.detect.signatures import _shown
+
+    header = b"Host: x.test\r\nAuthorization: Basic dGVzdDpzZWNyZXQ=\r\nCookie: sid=abc123\r\n"
+    shown = _shown(header)
+    assert "dGVzdDpzZWNyZXQ=" not in shown and "abc123" not in shown
+    assert "Authorization: [hidden]" in shown and "Host: x.test" in shown
+    body = _shown(b"user=anna&password=hunter2&remember=1")
+    assert "hunter2" not in body and "user=anna" in body and "remember=1" in body

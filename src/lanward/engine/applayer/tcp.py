@@ -16,6 +16,7 @@ import bisect
 # Out-of-order data held per direction, and in how many pieces, before a hole is given up on.
 MAX_BUFFERED_BYTES = 256 * 1024
 MAX_BUFFERED_SEGMENTS = 256
+MAX_JOINED = 16 * 1024  # touching out-of-order pieces are joined up to this size
 # A segment further ahead than this is not believed (garbage, or another connection reusing
 # the ports) ...
 MAX_AHEAD = 16 * 1024 * 1024
@@ -172,3 +173,19 @@ class Stream:
         for piece in pieces:
             bisect.insort(pending, piece, key=lambda piece: piece[0])
             self.pending_bytes += len(piece[1])
+        if pieces:
+            self._coalesce(max(0, bisect.bisect_left(pending, start, key=lambda p: p[0]) - 1))
+
+    def _coalesce(self, i: int) -> None:
+        """Join touching pieces from index i on (small ones only), so tiny segments in a
+        random order do not use up the piece count."""
+        pending = self.pending
+        while i + 1 < len(pending):
+            start, data = pending[i]
+            after, more = pending[i + 1]
+            if start + len(data) == after and len(data) + len(more) <= MAX_JOINED:
+                pending[i : i + 2] = [(start, data + more)]
+            elif after > start + len(data) + MAX_JOINED:
+                break
+            else:
+                i += 1

@@ -10,6 +10,7 @@ device is the home side of the flow.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from lanward.engine.detect.alerts import HomeNets, alert
@@ -38,8 +39,21 @@ BUFFER_WORDS = {
 }
 
 
+# Secrets a matched buffer may hold (HTTP headers and form bodies are inspected whole): masked
+# before anything is shown or stored, so an alert never carries a password or a session.
+_SECRET_HEADER = re.compile(
+    r"(?im)^((?:proxy-)?authorization|cookie|set-cookie|x-api-key|x-auth-token)(\s*:\s*)[^\r\n]*"
+)
+_SECRET_FIELD = re.compile(r"(?i)\b([\w.-]*(?:pass|pwd|secret|token|session|auth)[\w.-]*=)[^&\s]*")
+
+
+def _masked(text: str) -> str:
+    text = _SECRET_HEADER.sub(lambda m: f"{m.group(1)}{m.group(2)}[hidden]", text)
+    return _SECRET_FIELD.sub(lambda m: f"{m.group(1)}[hidden]", text)
+
+
 def _shown(value: bytes) -> str:
-    text = value.decode("latin-1")
+    text = _masked(value.decode("latin-1"))
     return text if len(text) <= MAX_VALUE else text[:MAX_VALUE] + "..."
 
 
