@@ -159,3 +159,31 @@ def _perms(user: Any) -> Any:
     from django.contrib.auth.context_processors import PermWrapper
 
     return PermWrapper(user)
+
+
+def test_switching_smart_alerts_off_forgets_and_stops_learning(
+    stored: Alert, beacon_alert: Any
+) -> None:
+    from lanward.privacy.models import PrivacySettings
+
+    _, learned = beacon_alert
+    DeviceBaseline.objects.create(mac=MAC, data=learned[MAC])
+    engine = Engine(EngineConfig())
+    detector = find(engine.addons)
+    assert detector is not None
+    keep_baselines(engine)
+    assert MAC in detector.states
+    prefs = PrivacySettings.load()
+    prefs.smart_alerts = False
+    prefs.save()
+    keep_baselines(engine)
+    assert not DeviceBaseline.objects.exists() and detector.states == {}
+    engine.flow(out(AFTER + 86_400_000, "185.10.4.4"))
+    assert detector.states == {}  # nothing learned while off
+    keep_baselines(engine, final=True)
+    assert not DeviceBaseline.objects.exists()
+    prefs.smart_alerts = True
+    prefs.save()
+    keep_baselines(engine)
+    engine.flow(out(AFTER + 2 * 86_400_000, "185.10.4.4"))
+    assert MAC in detector.states  # learning again, from nothing

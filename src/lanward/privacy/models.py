@@ -42,6 +42,11 @@ class PrivacySettings(models.Model):
         default=True,
         help_text="DHCP fingerprints, browser user agents and the clues behind each device's type.",
     )
+    smart_alerts = models.BooleanField(
+        "Learn each device's normal behaviour (smart alerts)",
+        default=True,
+        help_text="The domains, apps, hours, volumes and peers each device usually has.",
+    )
     dns_log_level = models.CharField(
         "DNS query log for the whole household",
         max_length=8,

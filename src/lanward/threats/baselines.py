@@ -82,7 +82,18 @@ def keep_baselines(engine: Any, final: bool = False) -> None:
     detector = find(engine.addons)
     if detector is None:
         return
+    from lanward.privacy.models import PrivacySettings
+
     keeper = _keepers.setdefault(detector, _Keeper())
+    if not PrivacySettings.load().smart_alerts:  # switched off: forget, learn nothing
+        if detector.enabled or DeviceBaseline.objects.exists():
+            detector.switch(False)
+            DeviceBaseline.objects.all().delete()
+            BaselineLesson.objects.all().delete()
+        keeper.loaded = False  # switched on again later: start from what is stored (nothing)
+        return
+    if not detector.enabled:
+        detector.switch(True)
     if not keeper.loaded:
         keeper.loaded = True
         for problem in load_baselines(detector):

@@ -301,6 +301,13 @@ THREATS = Feature(
             read_by=("lanward.threats.feeds._downloads_allowed",),
         ),
         Switch(
+            how="Privacy settings → Learn each device's normal behaviour (smart alerts)",
+            costs="no alerts about a device doing something it never did (new kinds of sites, "
+            "beaconing, unusual uploads, new services); the learned baselines are deleted",
+            setting="smart_alerts",
+            read_by=("lanward.threats.baselines.keep_baselines",),
+        ),
+        Switch(
             how="Stop watching the network (see Device inventory)",
             costs="no alerts",
         ),

@@ -74,6 +74,7 @@ class AnomalyDetector:
         self.states: OrderedDict[str, DeviceState] = OrderedDict()
         self.dirty: set[str] = set()
         self._where: dict[str, str] = {}  # address -> "home" | "remote" | "other" (cache)
+        self.enabled = True  # off: learns nothing, alerts nothing (Privacy settings)
 
     def _place(self, ip: str) -> str:
         found = self._where.get(ip)
@@ -105,7 +106,16 @@ class AnomalyDetector:
         """The engine's device table, for device types and linked (randomized) MACs."""
         self.device_table = devices
 
+    def switch(self, on: bool) -> None:
+        """Switched off, every baseline is forgotten; switched on, learning starts again."""
+        if not on:
+            self.states.clear()
+            self.dirty.clear()
+        self.enabled = on
+
     def flow_end(self, flow: Flow) -> list[dict[str, Any]]:
+        if not self.enabled:
+            return []
         src, dst = self._place(flow.src_ip), self._place(flow.dst_ip)
         out: list[dict[str, Any]] = []
         if src == "home" and dst == "home":
@@ -133,6 +143,8 @@ class AnomalyDetector:
         return out
 
     def app_event(self, event: Any) -> list[dict[str, Any]]:
+        if not self.enabled:
+            return []
         if isinstance(event, DnsQuery):
             name, via = event.name, "looked up"
         elif isinstance(event, TlsClientHello):
