@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from lanward.daemons.applayer import app_events, arp_events
+from lanward.daemons.relink import meterable
 from lanward.engine import parse
 from lanward.engine.events import Flow
 from lanward.engine.pipeline import Engine
@@ -31,6 +32,7 @@ LINKTYPES = {
     101: ("raw IP", False),
     12: ("raw IP", False),
     0: ("BSD loopback", False),
+    104: ("Cisco HDLC", False),
 }
 
 
@@ -227,16 +229,17 @@ def analyze_file(
     bound_flow_table(engine.config.max_flows)
     dropped_before = dropped_flows()
     try:
-        for event in discovery_events(str(path)):
-            engine.discovery(event)
-        for arp in arp_events(str(path)):
-            engine.arp(arp)
-        for app_event in app_events(str(path)):
-            engine.app_event(app_event)
-        for n, flow in enumerate(flows(str(path)), 1):
-            engine.flow(flow)
-            if progress and n % 1000 == 0:
-                progress(n)
+        with meterable(path, info.linktype) as source:  # SLL2: an SLL copy nfstream can read
+            for event in discovery_events(str(source)):
+                engine.discovery(event)
+            for arp in arp_events(str(source)):
+                engine.arp(arp)
+            for app_event in app_events(str(source)):
+                engine.app_event(app_event)
+            for n, flow in enumerate(flows(str(source)), 1):
+                engine.flow(flow)
+                if progress and n % 1000 == 0:
+                    progress(n)
     except (ValueError, RuntimeError, OSError) as exc:
         message = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         if engine.flow_count or engine.devices.devices:

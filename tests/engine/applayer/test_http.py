@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lanward.engine.applayer import body as body_module
+from lanward.engine.applayer import http
 from lanward.engine.events import CredentialSeen, HttpTransaction
 from tests.engine.applayer.build import (
     EICAR,
@@ -172,13 +173,49 @@ def test_http_on_any_port_and_resync_after_garbage() -> None:
 
 
 def test_bodies_kept_only_up_to_the_cap_but_hashed_whole() -> None:
-    big = b"A" * 100_000
+    big = b"A" * 200_000
     c = Conversation().handshake()
-    c.client(b"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 100000\r\n\r\n" + big)
-    c.server(http_response(big, {"Content-Length": "100000"}))
+    c.client(b"POST /x HTTP/1.1\r\nHost: h\r\nContent-Length: 200000\r\n\r\n" + big)
+    c.server(http_response(big, {"Content-Length": "200000"}))
     (tx,) = transactions(feed(c.key, c.packets)[0])
-    assert len(tx.request_body) == 8192 and len(tx.response_body) == 8192
+    assert len(tx.request_body) == http.REQUEST_BODY_KEEP == 8192
+    assert len(tx.response_body) == http.RESPONSE_BODY_KEEP == 100 * 1024  # Suricata's default
     assert tx.file is not None and tx.file.sha256 == hashlib.sha256(big).hexdigest()
+
+
+def test_response_bodies_kept_within_a_budget_per_flow() -> None:
+    """A keep-alive flow of many large responses keeps 100 KiB of each only while its budget
+    lasts, then 8 KiB: the events wait on the flow until it ends."""
+    big = bytes(range(256)) * 800  # 204800 bytes
+    c = Conversation().handshake()
+    for _ in range(14):
+        c.client(GET)
+        c.server(http_response(big, {"Content-Length": str(len(big))}))
+    txs = transactions(feed(c.key, c.packets)[0])
+    kept = [len(tx.response_body) for tx in txs]
+    assert kept[:10] == [100 * 1024] * 10
+    assert kept[10] == http.FLOW_BODY_BUDGET - 10 * 100 * 1024  # what was left of the budget
+    assert kept[11:] == [http.RESPONSE_BODY_KEEP_MIN] * 3
+    assert all(tx.file is not None and tx.file.size == len(big) for tx in txs)
+
+
+@pytest.mark.parametrize("coding", ["gzip", "deflate"])
+def test_compressed_request_body_is_inspected_inflated(coding: str) -> None:
+    """Like a response body, a request body sent with a Content-Encoding is kept decoded
+    (Suricata inflates it for http_client_body), and only up to the cap."""
+    form = b"name=alice&comment=" + b"x" * 50_000
+    packed = gzipped(form) if coding == "gzip" else zlib.compress(form)
+    c = Conversation().handshake()
+    c.client(
+        b"POST /hi.php HTTP/1.1\r\nHost: h\r\nContent-Encoding: "
+        + coding.encode()
+        + f"\r\nContent-Length: {len(packed)}\r\n\r\n".encode()
+        + packed
+    )
+    c.server(http_response(b"ok", {"Content-Length": "2"}))
+    (tx,) = transactions(feed(c.key, c.packets)[0])
+    assert tx.request_body == form[: http.REQUEST_BODY_KEEP]
+    assert tx.response_body == b"ok"
 
 
 def test_decompression_bomb_is_cut(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -87,6 +87,8 @@ class Body:
     def feed(self, data: bytes) -> None:
         if not data or self._stopped:
             return
+        if not self.hash_file and len(self.kept) >= self.keep:
+            return  # nothing more is kept or hashed: skip the work (inflating above all)
         self.raw_size += len(data)
         if not self._decoders:
             self._content(data)

@@ -17,6 +17,7 @@ DNS_PORT = 53
 MAX_QUESTIONS = 8
 MAX_TCP_MESSAGE = 65535
 MAX_TCP_MESSAGES = 1024  # per flow; past it the flow is no longer read
+MAX_PROBED_MESSAGE = 4096  # a first message longer than this is not taken for a DNS query
 
 
 def queries(flow: FlowKey, payload: bytes, ts_ms: int, transport: str) -> list[AppEvent]:
@@ -40,6 +41,34 @@ def queries(flow: FlowKey, payload: bytes, ts_ms: int, transport: str) -> list[A
             )
         )
     return out
+
+
+def looks_like_tcp_query(head: bytes) -> bool | None:
+    """Whether a client's first bytes are a DNS query over TCP, on whatever port; None while
+    they are too few to tell.
+
+    The length prefix must be small, the header a plain query (QR clear, a standard opcode,
+    one to MAX_QUESTIONS questions, no answers), and a whole first message must decode.
+    """
+    if not head or head[0] > MAX_PROBED_MESSAGE >> 8:
+        return False
+    if len(head) < 14:
+        return None
+    size = int.from_bytes(head[:2], "big")
+    flags, questions, answers = int.from_bytes(head[4:6], "big"), head[6:8], head[8:10]
+    opcode = (flags >> 11) & 0x0F
+    count = int.from_bytes(questions, "big")
+    if not 12 <= size <= MAX_PROBED_MESSAGE or flags & 0x8000 or opcode not in (0, 1, 2, 4, 5):
+        return False
+    if not 1 <= count <= MAX_QUESTIONS or answers != b"\0\0":
+        return False
+    if len(head) < 2 + size:
+        return None
+    try:
+        message = dns.message.from_wire(head[2 : 2 + size], question_only=True)
+    except (dns.exception.DNSException, ValueError, IndexError, UnicodeError):
+        return False
+    return len(message.question) == count
 
 
 class DnsTcpParser:

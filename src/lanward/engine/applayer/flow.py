@@ -1,11 +1,12 @@
 """FlowParser: the packets of one flow in, application-layer events out.
 
 TCP is reassembled per direction (`tcp.Stream`); the protocol is recognised from the first
-bytes each side sends, not from the port (HTTP on any port is HTTP), with ports only breaking
-ties (FTP vs POP3, a Telnet server that prints "login:" without negotiating). Then the bytes go
-to that protocol's parser. A flow nothing recognises, or whose parser has all it wants (a TLS
-flow after its ClientHello), costs a flag check per packet from then on. UDP is read for DNS
-(port 53) only.
+bytes each side sends, not from the port (HTTP on any port is HTTP, even port 53; DNS over TCP
+on any port is DNS), with ports only breaking ties (FTP vs POP3, a Telnet server that prints
+"login:" without negotiating). A capture that begins with the server's answer, so that the flow
+meter took the server for the client, is turned round. Then the bytes go to that protocol's
+parser. A flow nothing recognises, or whose parser has all it wants (a TLS flow after its
+ClientHello), costs a flag check per packet from then on. UDP is read for DNS (port 53) only.
 
 Pure and total: no I/O, and no input makes it raise. A parser bug is caught here, the flow is
 no longer read, and `failure` says why (tests assert it stays None).
@@ -13,11 +14,12 @@ no longer read, and `failure` says why (tests assert it stays None).
 
 from __future__ import annotations
 
-import re
+import dataclasses
 from typing import Protocol
 
 from lanward.engine.applayer import dns, mail, telnet, tls
 from lanward.engine.applayer.http import HttpParser
+from lanward.engine.applayer.http1 import REQUEST_LINE
 from lanward.engine.applayer.packet import ACK, RST, SYN, TCP, UDP, decode
 from lanward.engine.applayer.tcp import Piece, Stream
 from lanward.engine.events import AppEvent, FlowKey
@@ -25,7 +27,6 @@ from lanward.engine.events import AppEvent, FlowKey
 SNIFF_BYTES = 8 * 1024  # per direction, looked at to recognise the protocol
 MAX_HANDOFFS = 2  # protocol changes per flow (STARTTLS, CONNECT)
 
-_REQUEST_LINE = re.compile(rb"[A-Z][A-Z_-]{2,19} [^\s]+ HTTP/\d\.\d\r?\n")
 _TEXT_START = frozenset(b"\r\n\t" + bytes(range(0x20, 0x7F)))
 
 
@@ -53,8 +54,14 @@ class AppParser(Protocol):
 
 
 class FlowParser:
+    """`flow` is the caller's key: `packet`'s `to_server` is always relative to it. When the
+    bytes show that its client is really the server (a capture that begins with a response),
+    the parser turns round: `reversed` is set and the events carry the turned key (`key`)."""
+
     def __init__(self, flow: FlowKey) -> None:
         self.flow = flow
+        self.key = flow  # client first, as the events report it
+        self.reversed = False
         self.tcp = flow.protocol == TCP
         self.dns_port = dns.DNS_PORT in (flow.src_port, flow.dst_port)
         self.streams = {True: Stream(), False: Stream()}
@@ -78,7 +85,7 @@ class FlowParser:
         if self.closed or (self.dead and self.tcp):
             return []
         try:
-            return self._packet(ts_ms, to_server, ip_packet)
+            return self._packet(ts_ms, to_server != self.reversed, ip_packet)
         except Exception as exc:  # noqa: BLE001 - one flow's bad bytes must not stop the rest
             self._fail(exc)
             return []
@@ -169,6 +176,25 @@ class FlowParser:
         if server_rest and not self.dead:
             self._sniff(False, 0, server_rest, ts_ms, out)
 
+    def _turn_round(self) -> None:
+        """The caller's client is the server: swap the sides, and the key the events carry."""
+        self.reversed = not self.reversed
+        key = self.key
+        self.key = dataclasses.replace(
+            key,
+            src_ip=key.dst_ip,
+            src_port=key.dst_port,
+            dst_ip=key.src_ip,
+            dst_port=key.src_port,
+            src_mac=key.dst_mac,
+            dst_mac=key.src_mac,
+        )
+        self.streams = {True: self.streams[False], False: self.streams[True]}
+        self.heads = {True: self.heads[False], False: self.heads[True]}
+        self.sniffed = [(not to_server, ts, data) for to_server, ts, data in self.sniffed]
+        if self.first_speaker is not None:
+            self.first_speaker = not self.first_speaker
+
     # --- recognising the protocol ----------------------------------------------------------
 
     def _sniff(
@@ -204,19 +230,29 @@ class FlowParser:
 
     def _recognise(self, final: bool) -> AppParser | None | bool:
         """The parser for this flow, None to wait for more bytes, False when there is none."""
-        flow = self.flow
         client, server = bytes(self.heads[True]), bytes(self.heads[False])
-        if self.dns_port:
-            self.protocol = "dns"
+        if client.startswith(b"HTTP/1.") and not server:
+            self._turn_round()  # the "client" answers: the capture began with a response
+            client, server = server, client
+        flow = self.key
+        first = client if self.first_speaker else server
+        if self.dns_port and first and not first[:1].isalpha():
+            self.protocol = "dns"  # port 53, and no text command or request line: DNS
             return dns.DnsTcpParser(flow)
         if client:
             hello = tls.looks_like_hello(client)
             if hello:
                 self.protocol = "tls"
                 return tls.TlsParser(flow)
-            if _REQUEST_LINE.match(client):
+            if REQUEST_LINE.match(client):
                 self.protocol = "http"
                 return HttpParser(flow)
+            query = dns.looks_like_tcp_query(client)
+            if query or (query is None and not final and self.first_speaker):
+                if query:
+                    self.protocol = "dns"
+                    return dns.DnsTcpParser(flow)
+                return None  # the start of a DNS query: wait for the rest of it
         if server.startswith(b"HTTP/1.") and not client:
             self.protocol = "http"
             return HttpParser(flow)

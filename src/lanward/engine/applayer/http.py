@@ -20,7 +20,12 @@ from lanward.engine.applayer.body import Body, file_name
 from lanward.engine.events import AppEvent, CredentialSeen, FileInfo, FlowKey, HttpTransaction
 
 REQUEST_BODY_KEEP = 8 * 1024
-RESPONSE_BODY_KEEP = 8 * 1024
+# Of a response body, this much is kept for inspection (Suricata's default response-body-limit);
+# the hashes cover all of it. A flow's responses keep at most FLOW_BODY_BUDGET in all (the
+# events wait on the flow until it ends), then only RESPONSE_BODY_KEEP_MIN each.
+RESPONSE_BODY_KEEP = 100 * 1024
+RESPONSE_BODY_KEEP_MIN = 8 * 1024
+FLOW_BODY_BUDGET = 1024 * 1024
 FORM_SCAN_BYTES = 16 * 1024  # of a urlencoded body, read for login fields
 MAX_PENDING = 32  # requests waiting for a response; past it the oldest is reported without one
 MAX_UPLOADS = 16
@@ -133,6 +138,7 @@ class HttpParser:
         self.response_headers: Headers = []
         self.response_body: Body | None = None
         self.ts_ms = 0
+        self.body_budget = FLOW_BODY_BUDGET  # response body bytes this flow may still keep
         self.done = False
         self.tunnel = False
         self.handoff: tuple[bytes, bytes] | None = None
@@ -176,14 +182,14 @@ class HttpParser:
     # --- requests --------------------------------------------------------------------------
 
     def _request_headers(self, start: str, headers: Headers) -> tuple[int, int]:
-        method, _, rest = start.partition(" ")
-        uri, _, version = rest.strip().rpartition(" ")
-        if not version.upper().startswith("HTTP/"):
-            uri, version = rest.strip(), ""
+        method, uri, version = http1.request_line(start)
         request = _Request(self.ts_ms, method, uri, version, headers)
         content_type = _header(headers, "Content-Type").lower()
+        encoding = _header(headers, "Content-Encoding")
+        if encoding:  # a compressed request body is inspected inflated, as Suricata does
+            request.body = Body(REQUEST_BODY_KEEP, encoding, hash_file=False)
         if method.upper() == "PUT":
-            request.body = Body(REQUEST_BODY_KEEP, _header(headers, "Content-Encoding"))
+            request.body = Body(REQUEST_BODY_KEEP, encoding)
         elif "x-www-form-urlencoded" in content_type:
             request.form = bytearray()
         elif "multipart/form-data" in content_type:
@@ -243,7 +249,8 @@ class HttpParser:
             self.pending.popleft()
         self.answering = request or _Request(self.ts_ms)
         self.status, self.response_headers = status, headers
-        self.response_body = Body(RESPONSE_BODY_KEEP, _header(headers, "Content-Encoding"))
+        keep = max(RESPONSE_BODY_KEEP_MIN, min(RESPONSE_BODY_KEEP, self.body_budget))
+        self.response_body = Body(keep, _header(headers, "Content-Encoding"))
         if status == 101 or (method == "CONNECT" and 200 <= status < 300):
             self.tunnel = True
             return http1.TUNNEL, 0
@@ -285,6 +292,7 @@ class HttpParser:
         headers = tuple(self.response_headers) if has_response else ()
         file = None
         if body is not None:
+            self.body_budget = max(0, self.body_budget - len(body.kept))
             file = body.file(
                 file_name(_header(self.response_headers, "Content-Disposition"), request.uri),
                 _header(self.response_headers, "Content-Type"),

@@ -31,8 +31,13 @@ _CLOSE_BODY, _RESYNC, _PAUSED, _DONE = range(7, 11)
 _REQUEST_START = re.compile(rb"[A-Za-z][A-Za-z0-9_.!#$%&'*+^`|~-]{0,31}[ \t]")
 _RESPONSE_START = re.compile(rb"HTTP/\d")
 _TOKEN = re.compile(rb"[A-Za-z][A-Za-z0-9_.!#$%&'*+^`|~-]*")
-_REQUEST_RESYNC = re.compile(rb"(?:^|\n)[A-Z][A-Z_-]{2,19} [^\s]+ HTTP/\d\.\d\r?\n")
+# A request line as servers and libhtp accept it: the method, then the URI, which may hold
+# spaces ("GET /a b HTTP/1.1"), up to the last " HTTP/x.y"; runs of spaces or tabs between.
+REQUEST_LINE = re.compile(rb"[A-Z][A-Z_-]{2,19}[ \t]+[^\s][^\r\n]*?[ \t]HTTP/\d\.\d[ \t]*\r?\n")
+_REQUEST_RESYNC = re.compile(rb"(?:^|\n)" + REQUEST_LINE.pattern)
 _RESPONSE_RESYNC = re.compile(rb"(?:^|\n)HTTP/\d\.\d \d{3}[^\n]*\n")
+_CHUNK_DIGITS = re.compile(rb"[ \t]*([0-9A-Fa-f]+)")
+_BLANKS = re.compile(r"[ \t]+")
 
 
 class Reader:
@@ -115,7 +120,11 @@ class Reader:
         self.state = _RESYNC
 
     def close(self) -> None:
-        """The connection ended."""
+        """The connection ended. Headers it cut before their blank line still count (libhtp
+        too reads them so: a server may close right after its last header line)."""
+        if self.state == _HEADERS and self.buf.strip():
+            self._headers(bytes(self.buf).rstrip(b"\r\n"))
+            self.buf.clear()
         if self.state == _CLOSE_BODY:
             self._end(True)
         elif self.in_message:
@@ -280,6 +289,23 @@ class Reader:
             self._end(True)
 
 
+def request_line(line: str) -> tuple[str, str, str]:
+    """(method, URI, version) of a request line, split as libhtp splits it.
+
+    Runs of spaces or tabs separate the parts; the URI runs to the last " HTTP/" and may hold
+    spaces itself ("GET /a b HTTP/1.1" asks for "/a b"). Without a version (HTTP/0.9, or junk
+    after it) the rest of the line is the URI.
+    """
+    parts = _BLANKS.split(line.strip(" \t\r\n"), maxsplit=1)
+    method, rest = parts[0], parts[1] if len(parts) > 1 else ""
+    upper = rest.upper()
+    at = max(upper.rfind(" HTTP/"), upper.rfind("\tHTTP/"))
+    version = rest[at + 1 :] if at >= 0 else ""
+    if not version or _BLANKS.search(version):
+        return method, rest, ""
+    return method, rest[:at].rstrip(" \t"), version
+
+
 def _header_end(buf: bytearray, start: int) -> tuple[int, int]:
     """Where the header block ends (the offset of its blank line) and the terminator's size."""
     best, size = -1, 0
@@ -291,10 +317,12 @@ def _header_end(buf: bytearray, start: int) -> tuple[int, int]:
 
 
 def _chunk_size(line: bytes) -> int | None:
-    text = line.split(b";", 1)[0].strip()
-    if not text or len(text) > 16:
+    """The size on a chunk-size line: its leading hex digits, as libhtp reads it.
+
+    What follows the digits (an extension, or junk such as `fx`, `f,`, `f x`) is ignored,
+    as servers and libhtp ignore it; a line without digits, or too many, breaks the framing.
+    """
+    match = _CHUNK_DIGITS.match(line)
+    if match is None or len(match.group(1)) > 16:
         return None
-    try:
-        return int(text, 16)
-    except ValueError:
-        return None
+    return int(match.group(1), 16)

@@ -36,7 +36,8 @@ and its own exception on `metadata:;`. We still split the header again (reader.p
 cuts a nested list at its first ']'.
 
 Known differences from Suricata: HTTP bodies are inspected as far as the HTTP parser keeps them
-(8 KiB each way); DNS names arrive lower case; a rule is matched once per transaction, on its
+(8 KiB of a request body; 100 KiB of a response body, as Suricata's default, 8 KiB once a flow
+has kept 1 MiB); DNS names arrive lower case; a rule is matched once per transaction, on its
 complete request and response; `established` on UDP means an earlier query on the same flow.
 """
 
