@@ -421,6 +421,9 @@ LANWARD_FINDING_RETENTION_DAYS = env_int("LANWARD_FINDING_RETENTION_DAYS", 365)
 LANWARD_SCAN_INTERVAL_DAYS = env_int("LANWARD_SCAN_INTERVAL_DAYS", 7)
 LANWARD_SCAN_MIN_INTERVAL_MINUTES = env_int("LANWARD_SCAN_MIN_INTERVAL_MINUTES", 60)
 LANWARD_SCAN_NEW_DEVICES = env_bool("LANWARD_SCAN_NEW_DEVICES", True)
+# Automatic scans (schedule, new devices) only where a station watches a real network: the demo's
+# made-up devices are never probed (their addresses may belong to real devices on this LAN).
+LANWARD_SCAN_AUTOMATIC = env_bool("LANWARD_SCAN_AUTOMATIC", bool(LANWARD_INTERFACE))
 LANWARD_SCAN_PASSWORDS = env_bool("LANWARD_SCAN_PASSWORDS", True)
 LANWARD_SCAN_ATTEMPTS_PER_DEVICE = env_int("LANWARD_SCAN_ATTEMPTS_PER_DEVICE", 30)
 # nmap -sV for version detection: "auto" (when installed), "on" or "off" (built-in scanner only).

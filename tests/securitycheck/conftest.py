@@ -19,3 +19,9 @@ def vulndb(db):
     report = import_files([NVD_FILE, CVE5_DIR, KEV_JSON, KEV_CSV])
     assert report.ok, report.lines()
     return report
+
+
+@pytest.fixture(autouse=True)
+def automatic_scans(settings):
+    """These tests play a station that watches a real network (LANWARD_INTERFACE set)."""
+    settings.LANWARD_SCAN_AUTOMATIC = True

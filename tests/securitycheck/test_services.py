@@ -279,3 +279,20 @@ def test_a_device_that_does_not_answer_fixes_nothing(vulndb, loopback):
     run_scan(["127.0.0.4"], options={**FAST, "ports": (other,)})
     assert Finding.objects.filter(fixed_at__isnull=True).count() == 2
     assert Finding.objects.get(device=gone).fixed_at is None
+
+
+def test_without_a_watched_network_nothing_is_scanned_automatically(db, settings):
+    """The demo's made-up devices may share addresses with real ones: never probe them."""
+    from django.utils import timezone
+
+    from lanward.inventory.models import Device
+    from lanward.securitycheck import services
+
+    settings.LANWARD_SCAN_AUTOMATIC = False
+    now = timezone.now()
+    device = Device.objects.create(
+        mac="02:00:00:00:00:77", ips=["192.168.1.77"], first_seen=now, last_seen=now
+    )
+    assert services.queue_new_device(device) is None
+    assert services.queue_scheduled() is None
+    assert services.next_scheduled() is None

@@ -72,7 +72,10 @@ def request_scan(
 
 def queue_new_device(device: Device) -> ScanRun | None:
     """A device the inventory sees for the first time joins the waiting new-device scan."""
-    if not settings.LANWARD_SCAN_NEW_DEVICES or not device.ips:
+    if (
+        not (settings.LANWARD_SCAN_AUTOMATIC and settings.LANWARD_SCAN_NEW_DEVICES)
+        or not device.ips
+    ):
         return None
     with transaction.atomic():
         run = (
@@ -102,7 +105,7 @@ def cancel(run: ScanRun) -> ScanRun:
 
 def next_scheduled(now: Any = None) -> Any:
     """When the next weekly scan is due (None: the schedule is off)."""
-    if settings.LANWARD_SCAN_INTERVAL_DAYS <= 0:
+    if settings.LANWARD_SCAN_INTERVAL_DAYS <= 0 or not settings.LANWARD_SCAN_AUTOMATIC:
         return None
     now = now or timezone.now()
     last = ScanRun.objects.filter(trigger=Trigger.SCHEDULE).order_by("-created").first()
