@@ -179,3 +179,14 @@ def analyze(name: str) -> Analysis:
         returncode = cli.main(["analyze", "--json", "--flows", str(PCAPS / name)])
     result = json.loads(stdout.getvalue()) if stdout.getvalue() else {}
     return Analysis(returncode, result, stderr.getvalue())
+
+
+# Captures of ordinary devices: no detector may raise a high alert on them.
+BENIGN = [
+    "android.pcap",
+    "iphone.pcap",
+    "sonos.pcapng",
+    "alexa-app.pcapng",
+    "tuya_lp.pcap",
+    "xiaomi.pcap",
+]

@@ -18,6 +18,7 @@ from lanward.daemons.capture import analyze_file, inspect_file
 from lanward.daemons.relink import LINKTYPE_SLL2, rewrite_sll2, sll_from_sll2
 from lanward.engine.events import ArpSeen, HttpTransaction
 from lanward.engine.pipeline import Engine, EngineConfig
+from tests.daemons.test_app_events import Recorder
 from tests.engine.applayer.build import (
     CLIENT_MAC,
     EICAR,
@@ -26,19 +27,6 @@ from tests.engine.applayer.build import (
     Conversation,
     http_response,
 )
-
-
-class Recorder:
-    def __init__(self) -> None:
-        self.seen: list[Any] = []
-
-    def app_event(self, event: Any) -> list[Any]:
-        self.seen.append(event)
-        return []
-
-    def arp(self, event: Any) -> list[Any]:
-        self.seen.append(event)
-        return []
 
 
 def download() -> list[Packet]:

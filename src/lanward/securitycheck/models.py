@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from lanward.inventory.models import Device
+from lanward.severity import Severity
 
 SEVERITY_ORDER = {"info": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 
@@ -181,12 +182,7 @@ class Finding(models.Model):
         VULNERABILITY = "vulnerability", "Known vulnerability"
         CONFIGURATION = "configuration", "Risky setting"
 
-    class Severity(models.TextChoices):
-        INFO = "info", "Info"
-        LOW = "low", "Low"
-        MEDIUM = "medium", "Medium"
-        HIGH = "high", "High"
-        CRITICAL = "critical", "Critical"
+    Severity = Severity
 
     # Re-scans find the same problem again by this key and update the row (see services).
     key = models.CharField(max_length=64, unique=True)

@@ -9,15 +9,11 @@ from django.db import models
 from django.utils import timezone
 
 from lanward.inventory.models import Device
+from lanward.severity import Severity
 
 
 class Alert(models.Model):
-    class Severity(models.TextChoices):
-        INFO = "info", "Info"
-        LOW = "low", "Low"
-        MEDIUM = "medium", "Medium"
-        HIGH = "high", "High"
-        CRITICAL = "critical", "Critical"
+    Severity = Severity
 
     class Kind(models.TextChoices):
         REMOTE_ACCESS = "remote_access", "Remote access"

@@ -12,16 +12,8 @@ from typing import Any
 import pytest
 
 from tests import ndpi_corpus
-from tests.ndpi_corpus import NDPI, PCAPS, analyze, require_corpus
+from tests.ndpi_corpus import BENIGN, NDPI, PCAPS, analyze, require_corpus
 
-BENIGN = [
-    "android.pcap",
-    "iphone.pcap",
-    "sonos.pcapng",
-    "alexa-app.pcapng",
-    "tuya_lp.pcap",
-    "xiaomi.pcap",
-]
 # nDPI's example category file: value<TAB>category id; 100 is Malware.
 CATEGORIES = NDPI / "example" / "categories.txt"
 

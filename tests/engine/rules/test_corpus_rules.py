@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from tests.ndpi_corpus import PCAPS, analyze, require_corpus
+from tests.ndpi_corpus import BENIGN, PCAPS, analyze, require_corpus
 
 ATTACKS = {
     "sql_injection.pcap": {9000001},  # ?id=a'+UNION+SELECT+"text1","text2";--
     "xss.pcap": {9000010},  # ?default=English<script>alert(1)</script>
 }
-BENIGN = [
-    "android.pcap",
-    "iphone.pcap",
-    "sonos.pcapng",
-    "alexa-app.pcapng",
-    "tuya_lp.pcap",
-    "xiaomi.pcap",
-]
 
 
 def signature_alerts(name: str) -> list[dict]:
