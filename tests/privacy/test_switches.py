@@ -202,3 +202,37 @@ def test_settings_start_from_the_station_defaults(settings):
     prefs.save()  # still the one row
     assert PrivacySettings.objects.count() == 1
     assert timezone.now() >= PrivacySettings.load().updated
+
+
+def test_automatic_security_checks_switched_off(settings):
+    """Off: no check of new devices or on the schedule, waiting ones cancelled, a running one
+    asked to stop; a check someone starts still runs."""
+    from lanward.securitycheck import services
+    from lanward.securitycheck.models import ScanRun
+
+    settings.LANWARD_SCAN_AUTOMATIC = True
+    settings.LANWARD_SCAN_NEW_DEVICES = True
+    settings.LANWARD_SCAN_INTERVAL_DAYS = 7
+    first = make_device("02:00:00:00:00:31", ips=["192.168.1.31"])
+    waiting = services.queue_new_device(first)
+    assert waiting is not None and services.next_scheduled() is not None
+    running = ScanRun.objects.create(
+        trigger=ScanRun.Trigger.SCHEDULE, status=ScanRun.Status.RUNNING, origin="schedule"
+    )
+    prefs = PrivacySettings.load()
+    before = {"automatic_scans": prefs.automatic_scans}
+    prefs.automatic_scans = False
+    prefs.save()
+    assert switches.apply(before, prefs) == ["2 automatic security check(s) cancelled."]
+    waiting.refresh_from_db()
+    running.refresh_from_db()
+    assert waiting.status == ScanRun.Status.CANCELLED
+    assert running.cancel_requested
+    second = make_device("02:00:00:00:00:32", ips=["192.168.1.32"])
+    assert services.queue_new_device(second) is None
+    assert services.next_scheduled() is None and services.queue_scheduled() is None
+    manual = services.request_scan(targets=["192.168.1.32"])
+    assert manual.trigger == ScanRun.Trigger.MANUAL and manual.status == ScanRun.Status.QUEUED
+    prefs.automatic_scans = True
+    prefs.save()
+    assert services.queue_new_device(second) is not None

@@ -11,7 +11,14 @@ from lanward.accounts.forms import DeleteAccountForm
 from . import registry
 from .models import PrivacySettings
 
-COLLECT = ("usage_metering", "flow_records", "device_evidence", "smart_alerts", "dns_log_level")
+COLLECT = (
+    "usage_metering",
+    "flow_records",
+    "device_evidence",
+    "smart_alerts",
+    "automatic_scans",
+    "dns_log_level",
+)
 LEAVE = ("blocklist_downloads", "notify_email", "notify_webhooks")
 KEEP = (
     "activity_days",

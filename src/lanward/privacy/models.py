@@ -47,6 +47,12 @@ class PrivacySettings(models.Model):
         default=True,
         help_text="The domains, apps, hours, volumes and peers each device usually has.",
     )
+    automatic_scans = models.BooleanField(
+        "Check devices automatically (security check)",
+        default=True,
+        help_text="A check of every device on the schedule and of each new device; a check "
+        "you start yourself always runs.",
+    )
     dns_log_level = models.CharField(
         "DNS query log for the whole household",
         max_length=8,

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
+from django.apps import apps
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -70,12 +71,22 @@ def request_scan(
         )
 
 
+def automatic_allowed() -> bool:
+    """Whether the station may start checks on its own: it watches a real network
+    (LANWARD_SCAN_AUTOMATIC) and the household has not switched automatic checks off in
+    Privacy settings. Checks someone starts are never held back by this."""
+    if not settings.LANWARD_SCAN_AUTOMATIC:
+        return False
+    if not apps.is_installed("lanward.privacy"):
+        return True
+    from lanward.privacy.models import PrivacySettings
+
+    return bool(PrivacySettings.load().automatic_scans)
+
+
 def queue_new_device(device: Device) -> ScanRun | None:
     """A device the inventory sees for the first time joins the waiting new-device scan."""
-    if (
-        not (settings.LANWARD_SCAN_AUTOMATIC and settings.LANWARD_SCAN_NEW_DEVICES)
-        or not device.ips
-    ):
+    if not settings.LANWARD_SCAN_NEW_DEVICES or not device.ips or not automatic_allowed():
         return None
     with transaction.atomic():
         run = (
@@ -105,7 +116,7 @@ def cancel(run: ScanRun) -> ScanRun:
 
 def next_scheduled(now: Any = None) -> Any:
     """When the next weekly scan is due (None: the schedule is off)."""
-    if settings.LANWARD_SCAN_INTERVAL_DAYS <= 0 or not settings.LANWARD_SCAN_AUTOMATIC:
+    if settings.LANWARD_SCAN_INTERVAL_DAYS <= 0 or not automatic_allowed():
         return None
     now = now or timezone.now()
     last = ScanRun.objects.filter(trigger=Trigger.SCHEDULE).order_by("-created").first()

@@ -120,15 +120,32 @@ SECURITY_CHECK = Feature(
             why="to look for open services, default passwords and vulnerable versions",
             sends="connection attempts, service probes and well-known default passwords",
             required=False,
-            condition="on the schedule (LANWARD_SCAN_INTERVAL_DAYS; 0 turns it off), for new "
-            "devices (LANWARD_SCAN_NEW_DEVICES) and when someone starts a scan",
+            switch="automatic_scans",
+            condition="automatically: on the schedule (LANWARD_SCAN_INTERVAL_DAYS; 0 turns it "
+            "off) and for new devices (LANWARD_SCAN_NEW_DEVICES), only on a station that "
+            "watches a network",
+            destinations=home_networks,
+        ),
+        Egress(
+            to="the devices you chose, on the home networks; never the internet",
+            why="a security check you started",
+            sends="connection attempts, service probes and well-known default passwords",
+            required=False,
+            condition="only when someone starts a check in the console or with `lanward scan`",
             destinations=home_networks,
         ),
     ),
     switches=(
         Switch(
-            how="Set LANWARD_SCAN_INTERVAL_DAYS=0 and LANWARD_SCAN_NEW_DEVICES=0, and start no scans",
-            costs="weak and default passwords and vulnerable devices go unnoticed",
+            how="Privacy settings → Check devices automatically (security check)",
+            costs="weak and default passwords and vulnerable devices go unnoticed until you "
+            "start a check yourself",
+            setting="automatic_scans",
+            read_by=("lanward.securitycheck.services.automatic_allowed",),
+        ),
+        Switch(
+            how="Start no checks yourself",
+            costs="the same: nothing checks your devices",
         ),
     ),
 )
