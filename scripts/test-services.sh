@@ -14,6 +14,9 @@ command -v hydra >/dev/null 2>&1 || need+=(hydra)
 # Real MQTT broker and SNMP agent for the MQTT and SNMP password checks (started by the tests).
 command -v mosquitto >/dev/null 2>&1 || [[ -x /usr/sbin/mosquitto ]] || need+=(mosquitto)
 command -v snmpd >/dev/null 2>&1 || [[ -x /usr/sbin/snmpd ]] || need+=(snmpd)
+# Real SMB server (SMBv1 check) and samba's client that confirms what it speaks.
+command -v smbd >/dev/null 2>&1 || [[ -x /usr/sbin/smbd ]] || need+=(samba)
+command -v smbclient >/dev/null 2>&1 || need+=(smbclient)
 # Gateway mode blocks with nftables (tests/net/test_gateway.py, tests/lib/test_nftables.py).
 command -v nft >/dev/null 2>&1 || [[ -x /usr/sbin/nft ]] || need+=(nftables)
 # The egress test (tests/net/test_egress.py) records what the station sends.

@@ -363,3 +363,60 @@ def test_a_member_picture_uploaded_through_the_page_is_served_back(owner_client,
     assert response.status_code == 200
     assert "picture" in response.context["form"].errors
     assert not Member.objects.filter(name="Dan").exists()
+
+
+def test_the_overview_sums_up_protection(owner_client):
+    """Alerts waiting for a look, open findings and blocked lookups, each with a link."""
+    from lanward.dnsfilter.models import QueryLog
+    from lanward.securitycheck.models import Finding, ScanRun
+    from lanward.threats.models import Alert
+
+    def lines() -> dict[str, str]:
+        page = owner_client.get("/").content.decode()
+        block = page.split('class="kv protection-lines">', 1)[1].split("</dl>", 1)[0]
+        found = re.findall(r'<dt><a href="([^"]+)">([^<]+)</a></dt><dd>(.*?)</dd>', block, re.S)
+        return {
+            what: re.sub(r"<[^>]+>", "", text).strip() + f" @{url}" for url, what, text in found
+        }
+
+    now = timezone.now()
+    camera = make_device("02:00:00:00:00:01", now, ips=["192.168.1.20"])
+    assert lines() == {
+        "Alerts": "ok nothing unusual in the last 7 days @/alerts/",
+        "Security check": "look no open problems · no check yet @/security-check/",
+    }
+    common = {"kind": "remote_access", "src": "203.0.113.5", "dst": "192.168.1.20"}
+    old = now - timedelta(days=8)
+    Alert.objects.create(severity="high", summary="RDP from the internet", time=now, **common)
+    Alert.objects.create(severity="low", summary="again", time=old, last_time=now, **common)
+    Alert.objects.create(
+        severity="high", summary="looked at", time=now, acknowledged=True, **common
+    )
+    Alert.objects.create(severity="critical", summary="old", time=old, last_time=old, **common)
+    ScanRun.objects.create(status=ScanRun.Status.DONE, finished=now, origin="test")
+    Finding.objects.create(
+        key="t",
+        kind="configuration",
+        severity="medium",
+        device=camera,
+        address="192.168.1.20",
+        port=23,
+        service="telnet",
+        summary="Telnet is open",
+        first_seen=now,
+        last_seen=now,
+    )
+    QueryLog.objects.create(
+        time=now, client="192.168.1.20", name="a.test", qtype="A", action="allowed"
+    )
+    QueryLog.objects.create(
+        time=now, client="192.168.1.20", name="b.test", qtype="A", action="blocked"
+    )
+    shown = lines()
+    assert shown["Alerts"] == (
+        "act 2 in the last 7 days waiting for a look, 1 of them high or critical @/alerts/?open=1"
+    )
+    assert shown["Security check"] == (
+        f"look 1 problem to fix (worst: medium) · last check {now:%b %-d} @/security-check/"
+    )
+    assert shown["Web protection"] == "ok 1 of 2 lookups blocked in the last 24 hours @/protection/"

@@ -24,6 +24,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import socketserver
 import ssl
@@ -284,11 +285,30 @@ def iot_devices() -> list[dict[str, Any]]:
     ]
 
 
+def smb_devices() -> list[dict[str, Any]]:
+    """Debian's smbd as a NAS that still takes SMBv1 (NT1), and a twin on samba's default minimum."""
+    return [
+        {
+            "name": "nas-smb1",
+            "ip": "192.168.77.60",
+            "mac": "00:11:32:00:00:60",
+            "services": [{"type": "smbd", "port": 445, "min_protocol": "NT1"}],
+        },
+        {
+            "name": "nas-smb2",
+            "ip": "192.168.77.61",
+            "mac": "00:11:32:00:00:61",
+            "services": [{"type": "smbd", "port": 445}],
+        },
+    ]
+
+
 def daemon(svc: dict[str, Any], spec: dict[str, Any]) -> subprocess.Popen[bytes]:
-    """mosquitto or snmpd, configured for this device, as a child of the device process."""
+    """mosquitto, snmpd or smbd, configured for this device, as a child of the device process."""
     base = Path(spec["work"]) / f"{spec['name']}-{svc['type']}"
     base.mkdir(exist_ok=True)
     log = (base / "log").open("wb")
+    preexec: Callable[[], None] | None = None
     if svc["type"] == "mosquitto":
         passwords = base / "passwd"
         subprocess.run(
@@ -303,6 +323,16 @@ def daemon(svc: dict[str, Any], spec: dict[str, Any]) -> subprocess.Popen[bytes]
             f"password_file {passwords}\npersistence false\nlog_dest stderr\n"
         )
         argv = ["mosquitto", "-c", str(conf)]
+    elif svc["type"] == "smbd":
+        conf = smbd_conf(svc, spec, base)
+        argv = [
+            shutil.which("smbd") or "/usr/sbin/smbd",
+            "--foreground",
+            "--no-process-group",
+            f"--configfile={conf}",
+            f"--log-basename={base}",
+        ]
+        preexec = die_with_parent
     else:
         conf = base / "snmpd.conf"
         conf.write_text(
@@ -311,7 +341,53 @@ def daemon(svc: dict[str, Any], spec: dict[str, Any]) -> subprocess.Popen[bytes]
             "sysDescr Linux ipcam 4.9.37 armv7l\n"
         )
         argv = ["snmpd", "-f", "-Lo", "-C", "-c", str(conf)]
-    return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
+    return subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, preexec_fn=preexec)
+
+
+def smbd_conf(svc: dict[str, Any], spec: dict[str, Any], base: Path) -> Path:
+    """An smb.conf whose every directory is under `base`: one read-only guest share, port 445
+    on the device's address only, no NetBIOS; `min_protocol` NT1 turns SMBv1 back on."""
+    for sub in ("private", "lock", "state", "cache", "pid", "ncalrpc", "binddns", "share"):
+        (base / sub).mkdir(exist_ok=True)
+    (base / "share" / "readme.txt").write_text("shared files\n")
+    minimum = f"server min protocol = {svc['min_protocol']}\n" if svc.get("min_protocol") else ""
+    conf = base / "smb.conf"
+    conf.write_text(
+        "[global]\nserver role = standalone server\nworkgroup = HOME\n"
+        f"netbios name = {spec['name'][:15]}\n"
+        f"interfaces = {spec['ip']}/24\nbind interfaces only = yes\n"
+        f"smb ports = {svc['port']}\ndisable netbios = yes\n{minimum}"
+        f"private dir = {base}/private\nlock directory = {base}/lock\n"
+        f"state directory = {base}/state\ncache directory = {base}/cache\n"
+        f"pid directory = {base}/pid\nncalrpc dir = {base}/ncalrpc\n"
+        f"binddns dir = {base}/binddns\nlog file = {base}/log.smbd\nmax log size = 0\n"
+        f"passdb backend = tdbsam:{base}/private/passdb.tdb\nusershare path =\n"
+        "load printers = no\nprinting = bsd\nprintcap name = /dev/null\n"
+        "disable spoolss = yes\nmap to guest = Bad User\n"
+        # The work dir is 0700: the guest (nobody) reads the share as root, as many NAS do.
+        f"[media]\npath = {base}/share\nread only = yes\nguest ok = yes\nforce user = root\n"
+    )
+    return conf
+
+
+def die_with_parent() -> None:
+    """In the child before exec: SIGKILL it when the device process dies, however it dies."""
+    ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def wait_listening(port: int, children: list[subprocess.Popen[bytes]], timeout: float) -> None:
+    """Until a TCP socket in this namespace listens on `port`; raise if a child daemon died."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+            fields = line.split()
+            if fields[3] == "0A" and int(fields[1].rsplit(":", 1)[1], 16) == port:
+                return
+        dead = [c.args for c in children if c.poll() is not None]
+        if dead:
+            raise RuntimeError(f"{dead} exited before listening on port {port}")
+        time.sleep(0.05)
+    raise RuntimeError(f"nothing listens on port {port} after {timeout:.0f} s")
 
 
 def secrets_of(devices: list[dict[str, Any]]) -> set[str]:
@@ -774,8 +850,11 @@ def be_device(spec: dict[str, Any]) -> None:
             ssdp_responder(svc, spec)
         elif kind == "ssh":
             ssh_specs.append(svc)
-        elif kind in ("mosquitto", "snmpd"):
+        elif kind in ("mosquitto", "snmpd", "smbd"):
             children.append(daemon(svc, spec))
+    for svc in spec["services"]:
+        if svc["type"] == "smbd":
+            wait_listening(svc["port"], children, timeout=30)
 
     async def main() -> None:
         for svc in ssh_specs:

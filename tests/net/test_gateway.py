@@ -143,6 +143,7 @@ class Station:
         )
         self.proc: subprocess.Popen[bytes] | None = None
         self.runs = 0
+        self.home_nets = ["192.168.77.0/24"]  # test_gateway_v6 adds the LAN's IPv6 prefix
 
     @property
     def log(self) -> str:
@@ -155,7 +156,8 @@ class Station:
         self.runs += 1
         argv = [
             *("station", "run", "--mode", "gateway", "--lan", "lan0", "--wan", "wan0"),
-            *("--home-net", "192.168.77.0/24", "--indicators", str(self.feed)),
+            *(arg for home in self.home_nets for arg in ("--home-net", home)),
+            *("--indicators", str(self.feed)),
             *("--flush-seconds", "1", "--no-dns"),
         ]
         with (self.net.tmp / f"station-{self.runs}.log").open("wb") as log:

@@ -207,3 +207,32 @@ def test_job_runs_from_run_jobs(cast: dict[str, Any]) -> None:
     cache.delete("lanward-job:notify")
     assert "notify" in run_due(datetime.now(UTC).timestamp())
     assert titles(cast["owner"]) == ["via the job runner"]
+
+
+def test_many_new_devices_at_once_are_one_notification(cast: dict[str, Any]) -> None:
+    """A station's first look at a home finds everything at once: one notification, not ten."""
+    sources.collect()
+    devices = [make_device(f"aa:bb:cc:00:01:{i:02x}", hostname=f"device-{i}") for i in range(10)]
+    for d in devices:
+        DeviceEvent.objects.create(device=d, kind="new", detail="phone")
+        DeviceEvent.objects.create(device=d, kind="online")
+    looked_at = make_device("aa:bb:cc:00:01:ff", hostname="nas", is_new=False)
+    DeviceEvent.objects.create(device=looked_at, kind="new")
+
+    sources.collect()
+
+    (n,) = Notification.objects.filter(recipient=cast["owner"])
+    assert n.kind == "new_device" and n.device is None and not n.has_device_actions
+    assert n.title == "10 new devices on your network"
+    assert n.body.startswith("device-0, device-1,") and "and 2 more" in n.body
+    assert "nas" not in n.body
+    assert n.url == "/devices/?status=new"
+    assert n.data["devices"] == [d.pk for d in devices]
+    assert sources.collect()["new_devices"] == 0
+
+    # One more later on is announced on its own again, with its actions.
+    late = make_device("aa:bb:cc:00:02:01", hostname="tablet")
+    DeviceEvent.objects.create(device=late, kind="new")
+    sources.collect()
+    latest = Notification.objects.filter(recipient=cast["owner"]).first()
+    assert latest is not None and latest.device == late and latest.has_device_actions

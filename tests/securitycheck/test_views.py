@@ -185,3 +185,23 @@ def test_scan_now_stays_available_while_an_automatic_scan_waits(owner_client, fi
     page = owner_client.get("/security-check/").content.decode()
     assert ">Scan now</button>" not in page  # one on-demand scan is already waiting
     assert "(on demand) is <strong" in page  # and it is the one shown
+
+
+def test_the_overview_says_why_there_is_no_scheduled_scan(owner_client, findings, settings):
+    from lanward.privacy.models import PrivacySettings
+
+    def shown() -> str:
+        page = owner_client.get("/security-check/").content.decode()
+        return page.split("Next scheduled scan</dt><dd>", 1)[1].split("</dd>", 1)[0]
+
+    settings.LANWARD_SCAN_AUTOMATIC = False
+    assert "watches no network of its own" in shown()
+    settings.LANWARD_SCAN_AUTOMATIC = True
+    settings.LANWARD_SCAN_INTERVAL_DAYS = 0
+    assert shown() == "off: switched off (LANWARD_SCAN_INTERVAL_DAYS=0)"
+    settings.LANWARD_SCAN_INTERVAL_DAYS = 7
+    assert shown().startswith("due now")
+    prefs = PrivacySettings.load()
+    prefs.automatic_scans = False
+    prefs.save()
+    assert "switched off in Privacy settings" in shown()

@@ -89,9 +89,22 @@ def alerts(rows: QuerySet[Any]) -> Iterator[tuple[int, Message | None]]:
         )
 
 
+# When this many new devices arrive together (a station's first look at the home, a party),
+# they are announced in one notification instead of one each.
+GROUP_NEW_DEVICES_AT = 4
+
+
 @source("new_devices", "inventory.DeviceEvent")
 def new_devices(rows: QuerySet[Any]) -> Iterator[tuple[int, Message | None]]:
-    for event in rows.select_related("device"):
+    events = list(rows.select_related("device"))
+    fresh = [e for e in events if e.kind == "new" and e.device.is_new]
+    if len(fresh) >= GROUP_NEW_DEVICES_AT:
+        yield fresh[0].pk, _new_devices_together(fresh)
+        for event in events:
+            if event is not fresh[0]:
+                yield event.pk, None
+        return
+    for event in events:
         device = event.device
         if event.kind != "new" or not device.is_new:  # other events, or already looked at
             yield event.pk, None
@@ -118,6 +131,24 @@ def new_devices(rows: QuerySet[Any]) -> Iterator[tuple[int, Message | None]]:
                 source_key=f"device:{device.pk}",
             ),
         )
+
+
+def _new_devices_together(events: list[Any]) -> Message:
+    devices = list({e.device.pk: e.device for e in events}.values())
+    names = ", ".join(d.display_name for d in devices[:8])
+    more = f" and {len(devices) - 8} more" if len(devices) > 8 else ""
+    return Message(
+        kind="new_device",
+        severity="medium",
+        title=f"{len(devices)} new devices on your network",
+        body=(
+            f"{names}{more}. Look through them on the Devices page: approve the ones you know, "
+            "block any you don't."
+        ),
+        url=reverse("inventory:devices") + "?status=new",
+        data={"devices": [d.pk for d in devices], "macs": [d.mac for d in devices]},
+        source_key=f"devices:{devices[0].pk}+{len(devices) - 1}",
+    )
 
 
 @source("station_notices", "inventory.StationNotice")

@@ -84,6 +84,20 @@ def automatic_allowed() -> bool:
     return bool(PrivacySettings.load().automatic_scans)
 
 
+def schedule_off_reason() -> str:
+    """Why there is no scheduled check, in plain words ("" when the schedule is on)."""
+    if not settings.LANWARD_SCAN_AUTOMATIC:
+        return (
+            "this station watches no network of its own (LANWARD_INTERFACE is not set), so it "
+            "checks devices only when you ask"
+        )
+    if not automatic_allowed():
+        return "switched off in Privacy settings (Check devices automatically)"
+    if settings.LANWARD_SCAN_INTERVAL_DAYS <= 0:
+        return "switched off (LANWARD_SCAN_INTERVAL_DAYS=0)"
+    return ""
+
+
 def queue_new_device(device: Device) -> ScanRun | None:
     """A device the inventory sees for the first time joins the waiting new-device scan."""
     if not settings.LANWARD_SCAN_NEW_DEVICES or not device.ips or not automatic_allowed():

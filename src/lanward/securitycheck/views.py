@@ -53,6 +53,7 @@ def _state() -> dict[str, Any]:
         "active": active[0] if active else None,
         "last": ScanRun.objects.exclude(finished__isnull=True).order_by("-finished").first(),
         "next_scheduled": services.next_scheduled(),
+        "schedule_off": services.schedule_off_reason(),
     }
 
 
