@@ -110,7 +110,9 @@ def cmd_serve(opts: argparse.Namespace) -> int:
     return 0
 
 
-def _home_nets(opts: argparse.Namespace) -> tuple[str, ...]:
+def _home_nets(opts: argparse.Namespace, lan_interface: str = "") -> tuple[str, ...]:
+    """--home-net, else LANWARD_HOME_NETS, else the private ranges plus the networks on the
+    LAN interface (a home's global IPv6 prefix, a public IPv4 range) when there is one."""
     import ipaddress
 
     from lanward.engine.devices import DEFAULT_HOME_NETS
@@ -119,7 +121,7 @@ def _home_nets(opts: argparse.Namespace) -> tuple[str, ...]:
     if not nets:
         from django.conf import settings
 
-        nets = tuple(settings.LANWARD_HOME_NETS) or DEFAULT_HOME_NETS
+        nets = tuple(settings.LANWARD_HOME_NETS)
     for net in nets:
         try:
             ipaddress.ip_network(net, strict=False)
@@ -127,7 +129,13 @@ def _home_nets(opts: argparse.Namespace) -> tuple[str, ...]:
             raise SystemExit(
                 f"lanward: {net!r} is not a network; write it like 192.168.1.0/24"
             ) from None
-    return nets
+    if nets:
+        return nets
+    if lan_interface:
+        from lanward.lib.interfaces import with_interface_networks
+
+        return with_interface_networks(DEFAULT_HOME_NETS, [lan_interface])
+    return DEFAULT_HOME_NETS
 
 
 def _station_mode(opts: argparse.Namespace, settings: Any) -> tuple[str, Any, str]:
@@ -186,7 +194,7 @@ def cmd_station(opts: argparse.Namespace) -> int:
     call_command("migrate", interactive=False, verbosity=0)
     config = EngineConfig(
         indicators=indicators,
-        home_nets=_home_nets(opts),
+        home_nets=_home_nets(opts, interface),
         active_threshold_bytes=settings.LANWARD_ACTIVE_THRESHOLD_BYTES,
         max_flows=settings.LANWARD_MAX_FLOWS,
         keep_flows=settings.LANWARD_FLOW_RETENTION_HOURS > 0,
@@ -197,6 +205,7 @@ def cmd_station(opts: argparse.Namespace) -> int:
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    logging.getLogger("lanward.station").info("home networks: %s", ", ".join(config.home_nets))
     dns_proc = None
     if not opts.no_dns:
         import subprocess
