@@ -451,8 +451,21 @@ def cmd_privacy(opts: argparse.Namespace) -> int:
     return 0
 
 
+# The programs that run for long and keep a log file (settings.LANWARD_LOG_ROLE).
+LOG_ROLES = {
+    ("serve",): "web",
+    ("station", "run"): "station",
+    ("dns", "serve"): "dns",
+    ("manage", "run_jobs"): "jobs",
+}
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # Every program says who it is, so a child never writes into its parent's log.
+    os.environ["LANWARD_LOG_ROLE"] = next(
+        (role for words, role in LOG_ROLES.items() if tuple(argv[: len(words)]) == words), ""
+    )
     if argv and argv[0] == "manage":
         return cmd_manage(argv[1:])
     opts = build_parser().parse_args(argv)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import dj_database_url
@@ -308,7 +309,7 @@ SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("LANWARD_BEHIND_PROXY") else None
 )
 
-LOGGING = {
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
@@ -316,6 +317,30 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("LANWARD_LOG_LEVEL", "INFO")},
     "loggers": {"django.server": {"level": "WARNING"}},
 }
+# The long-running programs (web, station, dns, jobs: set by lanward.cli) also keep their log
+# in DATA_DIR/logs/<program>.log, rotated at LANWARD_LOG_FILE_BYTES (0: no log files), so the
+# troubleshooting bundle has something to show. The web server's workers share one file and
+# keep only warnings and errors there.
+LANWARD_LOG_ROLE = os.environ.get("LANWARD_LOG_ROLE", "").strip()
+LANWARD_LOG_FILE_BYTES = env_int("LANWARD_LOG_FILE_BYTES", 1024 * 1024)
+LANWARD_LOG_FILE_BACKUPS = 2
+if LANWARD_LOG_ROLE.isidentifier() and LANWARD_LOG_FILE_BYTES > 0:
+    try:
+        (DATA_DIR / "logs").mkdir(exist_ok=True)
+    except OSError:
+        pass
+    else:
+        LOGGING["handlers"]["file"] = {
+            "class": "logging.handlers.RotatingFileHandler",
+            "formatter": "plain",
+            "filename": str(DATA_DIR / "logs" / f"{LANWARD_LOG_ROLE}.log"),
+            "maxBytes": LANWARD_LOG_FILE_BYTES,
+            "backupCount": LANWARD_LOG_FILE_BACKUPS,
+            "encoding": "utf-8",
+            "delay": True,
+            "level": "WARNING" if LANWARD_LOG_ROLE == "web" else "INFO",
+        }
+        LOGGING["root"]["handlers"].append("file")
 
 FORM_RENDERER = "lanward.forms_renderer.Renderer"
 

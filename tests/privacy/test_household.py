@@ -193,6 +193,32 @@ def test_deleted_files_go_once_the_transaction_commits(
     assert not picture.exists()
 
 
+def test_deleting_empties_the_program_logs(home, data_dir, django_capture_on_commit_callbacks):
+    """Logs name devices' addresses: emptied, rotated copies removed, and a program that still
+    has its log open goes on writing into the emptied file."""
+    import logging.handlers
+
+    logs = data_dir / "logs"
+    logs.mkdir()
+    (logs / "station.log.1").write_text("old: 192.168.1.20 seen\n")
+    handler = logging.handlers.RotatingFileHandler(logs / "station.log", maxBytes=10**6)
+    logger = logging.getLogger("test.erase.logs")
+    logger.addHandler(handler)
+    try:
+        logger.warning("new device 192.168.1.20 3c:22:fb:11:22:33")
+        handler.flush()
+        with django_capture_on_commit_callbacks(execute=True):
+            household.erase(done_by="test")
+        assert (logs / "station.log").read_text() == ""
+        assert not (logs / "station.log.1").exists()
+        logger.warning("after the erase")
+        handler.flush()
+        assert (logs / "station.log").read_text().strip() == "after the erase"
+    finally:
+        logger.removeHandler(handler)
+        handler.close()
+
+
 def test_only_the_owner_may_delete_everything(home, django_user_model):
     member = django_user_model.objects.create_user("member@example.com", PASSWORD)
     member.groups.add(Group.objects.get(name=HOUSEHOLD_GROUP))

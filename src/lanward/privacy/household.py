@@ -97,6 +97,21 @@ def counts() -> dict[str, int]:
     return {m._meta.label_lower: m._default_manager.count() for m in household_models()}
 
 
+def _empty_logs() -> None:
+    """The programs' logs name devices' addresses: empty them, drop the rotated copies. A
+    program still writing appends to the emptied file (it is open for appending)."""
+    from django.conf import settings
+
+    for path in sorted((Path(settings.DATA_DIR) / "logs").glob("*.log*")):
+        try:
+            if path.suffix == ".log":
+                path.open("r+b").truncate(0)
+            else:
+                path.unlink()
+        except OSError:
+            log.warning("could not empty %s", path.name)
+
+
 def erase(done_by: str = "") -> dict[str, int]:
     """Delete all household data: rows, and files they point to. Returns rows deleted per model.
 
@@ -123,6 +138,7 @@ def erase(done_by: str = "") -> dict[str, int]:
                     storage.delete(stored)
                 except OSError:
                     log.warning("could not delete %s", Path(stored).name)
+            _empty_logs()
 
         transaction.on_commit(_remove_files)
     from lanward.inventory.models import StationNotice

@@ -155,11 +155,26 @@ SUPPORT = Feature(
             "ticket attachments",
             WITH_ACCOUNT,
         ),
+        Files(
+            "logs/",
+            "the programs' own logs (web: warnings and errors; station, DNS, jobs: what they "
+            "did), which can name devices' addresses; they stay here and go into a "
+            "troubleshooting bundle only, masked, when you build one",
+            Retention(
+                "rotated: at most LANWARD_LOG_FILE_BYTES per file and two older files per "
+                "program, older lines overwritten",
+                default="1 MiB per file (LANWARD_LOG_FILE_BYTES; 0 keeps no log files)",
+            ),
+        ),
     ),
     switches=(
         Switch(
             how="Do not open tickets; a troubleshooting bundle is only built when you ask",
             costs="none",
+        ),
+        Switch(
+            how="Set LANWARD_LOG_FILE_BYTES=0 (the programs then log only to their console)",
+            costs="a troubleshooting bundle has no logs to help find what went wrong",
         ),
     ),
 )
