@@ -252,6 +252,26 @@ def unique_email(prefix: str = "user") -> str:
 # --- Browser --------------------------------------------------------------------------------
 
 
+@pytest.fixture(autouse=True)
+def _no_leftover_running_loop(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Playwright's sync API runs its event loop in a greenlet of the main thread and marks it
+    as the thread's running loop (playwright/_impl/_greenlets.py), so while the session's
+    browser lives, a later test in the same worker could not start a loop of its own ("Cannot
+    run the event loop while another loop is running"). A test that does not use the browser
+    gets the mark cleared while it runs, and Playwright gets it back afterwards."""
+    import asyncio
+
+    leftover = asyncio._get_running_loop()
+    if leftover is None or {"browser", "page"} & set(request.fixturenames):
+        yield
+        return
+    asyncio._set_running_loop(None)
+    try:
+        yield
+    finally:
+        asyncio._set_running_loop(leftover)
+
+
 @pytest.fixture(scope="session")
 def browser():
     if not Path(CHROMIUM).exists():

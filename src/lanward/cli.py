@@ -206,6 +206,11 @@ def cmd_station(opts: argparse.Namespace) -> int:
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     logging.getLogger("lanward.station").info("home networks: %s", ", ".join(config.home_nets))
+    if gateway is not None:
+        from lanward.daemons.enforcer import ipv6_note
+
+        if note := ipv6_note():
+            logging.getLogger("lanward.station").warning(note)
     dns_proc = None
     if not opts.no_dns:
         import subprocess

@@ -76,6 +76,20 @@ def test_missing_nft_and_forwarding_off_are_reported(namespace: str) -> None:
     assert inside(namespace, check) == ""
 
 
+def test_ipv6_not_routed_is_pointed_out(namespace: str) -> None:
+    from lanward.daemons.enforcer import ipv6_note
+
+    netns.ip("netns", "exec", namespace, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=0")
+    netns.ip("netns", "exec", namespace, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=0")
+    assert "sysctl -w net.ipv6.conf.all.forwarding=1" in inside(namespace, ipv6_note)
+    netns.ip("netns", "exec", namespace, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=1")
+    assert inside(namespace, ipv6_note) == ""
+    # With IPv6 off altogether there is nothing to route: nothing to say.
+    netns.ip("netns", "exec", namespace, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=0")
+    netns.ip("netns", "exec", namespace, "sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=1")
+    assert inside(namespace, ipv6_note) == ""
+
+
 def test_the_cli_says_what_to_do_and_exits_2(namespace: str, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env["LANWARD_DATA_DIR"] = str(tmp_path)

@@ -81,6 +81,25 @@ def preflight(lan: str, wan: str, nft: str | None = None) -> None:
         )
 
 
+def ipv6_note() -> str:
+    """What to tell the person when IPv6 is not routed ('' when it is, or IPv6 is off here):
+    not an error (nothing gets past the station), but devices then have IPv4 only."""
+    disabled = Path("/proc/sys/net/ipv6/conf/all/disable_ipv6")
+    forwarding = Path("/proc/sys/net/ipv6/conf/all/forwarding")
+    try:
+        if not forwarding.exists() or disabled.read_text().strip() == "1":
+            return ""
+        if forwarding.read_text().strip() == "1":
+            return ""
+    except OSError:
+        return ""
+    return (
+        "IPv6 forwarding is off, so the home's devices reach the internet over IPv4 only; to "
+        "route and protect IPv6 too: sysctl -w net.ipv6.conf.all.forwarding=1 (and keep it in "
+        "/etc/sysctl.d/)"
+    )
+
+
 def _ip_json(*args: str) -> list[dict[str, Any]]:
     try:
         out = subprocess.run(
