@@ -138,10 +138,40 @@ def test_only_the_household_edits_a_device(client_as, home, role):
 @pytest.mark.parametrize("role", ROLES)
 def test_only_the_household_marks_a_device_known(client_as, home, role):
     plug = home["plug"]
-    response = client_as(role).post(f"/devices/{plug.pk}/known/")
+    response = client_as(role).post(f"/devices/{plug.pk}/access/approve/")
     assert_access(response, role, allowed_status=302)
     plug.refresh_from_db()
     assert plug.is_new is (role not in ALLOWED)
+
+
+def test_blocking_and_unblocking_a_device_from_its_page(owner_client, home):
+    plug = home["plug"]
+    page = owner_client.get(f"/devices/{plug.pk}/").content.decode()
+    assert "I know this device" in page and "Block this device" in page
+    r = owner_client.post(f"/devices/{plug.pk}/access/block/", follow=True)
+    plug.refresh_from_db()
+    assert plug.blocked and not plug.is_new
+    page = r.content.decode()
+    assert "is blocked: the station&#x27;s DNS answers it nothing" in page
+    assert ">blocked</span>" in page and "Unblock" in page and "Block this device" not in page
+    assert "blocked</span>" in owner_client.get("/devices/").content.decode()
+    owner_client.post(f"/devices/{plug.pk}/access/unblock/")
+    plug.refresh_from_db()
+    assert not plug.blocked
+    history = list(
+        plug.events.filter(kind=DeviceEvent.Kind.EDITED).values_list("detail", flat=True)
+    )
+    assert len(history) == 2 and all("on its page" in d for d in history)
+
+
+def test_a_device_access_change_needs_a_post_and_a_known_action(owner_client, home):
+    plug = home["plug"]
+    assert owner_client.get(f"/devices/{plug.pk}/access/block/").status_code == 405
+    r = owner_client.post(f"/devices/{plug.pk}/access/destroy/", follow=True)
+    assert "Unknown action: approve, block or unblock a device." in r.content.decode()
+    plug.refresh_from_db()
+    assert not plug.blocked and plug.is_new
+    assert owner_client.post("/devices/99999/access/block/").status_code == 404
 
 
 @pytest.mark.parametrize("role", ROLES)
@@ -208,7 +238,7 @@ def test_a_viewer_without_change_permission_cannot_edit(django_user_model, home)
     assert 'name="user_type"' not in page.content.decode()
     response = client.post(f"/devices/{plug.pk}/", edit_data())
     assert response.status_code == 403
-    assert client.post(f"/devices/{plug.pk}/known/").status_code == 403
+    assert client.post(f"/devices/{plug.pk}/access/block/").status_code == 403
     assert client.get("/members/new/").status_code == 403
     plug.refresh_from_db()
     assert plug.name == "" and plug.is_new
@@ -316,7 +346,7 @@ def test_device_page_shows_identity_links_and_timeline(owner_client, home):
 
 
 def test_unsupported_methods_are_refused(owner_client, home):
-    assert owner_client.get(f"/devices/{home['plug'].pk}/known/").status_code == 405
+    assert owner_client.get(f"/devices/{home['plug'].pk}/access/approve/").status_code == 405
     assert owner_client.put(f"/devices/{home['plug'].pk}/").status_code == 405
 
 

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from lanward.usage import services as usage
 
+from . import access
 from .decorators import console_edit_required, console_required
 from .forms import DeviceForm, MemberForm
 from .models import (
@@ -133,8 +134,13 @@ def device_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @console_edit_required
 @require_POST
-def device_known(request: HttpRequest, pk: int) -> HttpResponse:
-    Device.objects.filter(pk=pk).update(is_new=False)
+def device_access(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """Approve, block or unblock the device (a POST from its page)."""
+    device = get_object_or_404(Device, pk=pk)
+    if action not in access.ACTIONS:
+        messages.error(request, "Unknown action: approve, block or unblock a device.")
+    else:
+        messages.success(request, access.set_access(device, action, request.user, "on its page"))
     return redirect("inventory:device", pk=pk)
 
 

@@ -15,15 +15,11 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
-from lanward.inventory.models import Device, DeviceEvent
+from lanward.inventory.access import ACTIONS, set_access
+from lanward.inventory.models import Device
 
 from .models import Notification
 
-ACTIONS = {
-    "approve": "Approve",
-    "block": "Block",
-    "unblock": "Unblock",
-}
 SALT = "lanward.notify.device-action"
 
 
@@ -75,25 +71,8 @@ def read_token(token: str) -> LinkTarget:
 
 def apply(device: Device, action: str, user: Any, via: str) -> str:
     """Do it; returns what happened in plain words (for the page's message)."""
-    if action not in ACTIONS:
-        raise ValueError(f"unknown action {action!r}")
     with transaction.atomic():
-        if action == "approve":
-            Device.objects.filter(pk=device.pk).update(is_new=False, blocked=False)
-            detail = f"approved by {user} {via}"
-            said = f"{device.display_name} is approved: lanward treats it as a known device."
-        elif action == "block":
-            Device.objects.filter(pk=device.pk).update(is_new=False, blocked=True)
-            detail = f"blocked by {user} {via}"
-            said = (
-                f"{device.display_name} is blocked: the station's DNS answers it nothing "
-                "(within a minute). Unblock it from its notification."
-            )
-        else:
-            Device.objects.filter(pk=device.pk).update(blocked=False)
-            detail = f"unblocked by {user} {via}"
-            said = f"{device.display_name} is no longer blocked."
-        DeviceEvent.objects.create(device=device, kind=DeviceEvent.Kind.EDITED, detail=detail[:255])
+        said = set_access(device, action, user, via)
         # The person who acted has read what the notification said.
         Notification.objects.filter(
             recipient=user, device=device, kind="new_device", read_at__isnull=True
