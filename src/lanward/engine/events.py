@@ -178,6 +178,22 @@ class DnsQuery:
 
 
 @dataclass(frozen=True, slots=True)
+class DnsAnswer:
+    """A DNS response (QR set), one per question. `flow` is the lookup's flow as for DnsQuery:
+    src is the client that asked (the device), dst the server that answered, whichever way the
+    capture first saw the flow."""
+
+    flow: FlowKey
+    ts_ms: int
+    name: str  # the question: lower case, no trailing dot
+    qtype: str  # "A", "AAAA", ...
+    rcode: str  # "NOERROR", "NXDOMAIN", "SERVFAIL", ... (dnspython's names)
+    addresses: tuple[str, ...] = ()  # A and AAAA records of the answer section
+    soa: str = ""  # owner of the authority section's SOA (the zone that said no), if any
+    transport: str = "udp"
+
+
+@dataclass(frozen=True, slots=True)
 class TlsClientHello:
     flow: FlowKey
     ts_ms: int
@@ -213,4 +229,4 @@ class ArpSeen:
     target_ip: str
 
 
-AppEvent = HttpTransaction | DnsQuery | TlsClientHello | CredentialSeen
+AppEvent = HttpTransaction | DnsQuery | DnsAnswer | TlsClientHello | CredentialSeen

@@ -153,7 +153,10 @@ class Engine:
             self._safecall(addon, "feeds", self.config)
 
     def app_event(self, event: AppEvent) -> None:
-        """An application-layer event (HTTP transaction, DNS query, TLS hello, credential)."""
+        """An application-layer event (HTTP transaction, DNS query, TLS hello, credential).
+
+        DNS answers (`DnsAnswer`) come this way too: the smart alerts count failed lookups.
+        """
         self.app_event_count += 1
         for addon in self.addons:
             self._safecall(addon, "app_event", event)

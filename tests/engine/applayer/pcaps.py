@@ -78,7 +78,7 @@ def run_packets(packets: list[tuple[int, bytes]]) -> Run:
                 src, dst, sport, dport = dst, src, dport, sport
             parser = FlowParser(FlowKey(src, sport, dst, dport, proto, flow_id=len(run.parsers)))
             run.parsers[key] = parser
-        to_server = (src, sport) == (parser.flow.src_ip, parser.flow.src_port)
+        to_server = (ends[0], ends[2]) == (parser.flow.src_ip, parser.flow.src_port)  # the sender
         started = time.perf_counter()
         run.events += parser.packet(ts, to_server, ip)
         run.seconds += time.perf_counter() - started

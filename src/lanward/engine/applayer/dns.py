@@ -1,23 +1,44 @@
-"""DNS queries, over UDP (one message per datagram) and TCP (two-byte length framing).
+"""DNS queries and answers, over UDP (one message per datagram) and TCP (two-byte length framing).
 
-Only the question section is decoded (dnspython, `question_only`). A query is a message with
-the QR bit clear, whichever way it travels; answers are left to the flow meter and resolver.
+A query is a message with the QR bit clear, whichever way it travels: only its question section
+is decoded (dnspython, `question_only`). A response (QR set, standard query opcode) becomes a
+`DnsAnswer` per question: the rcode, the A/AAAA addresses of the answer section and the zone of
+the authority section's SOA. A response whose records do not decode still gives its rcode and
+question (the header and question are read on their own). `messages` picks the one or the other.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import struct
+
 import dns.exception
 import dns.message
 import dns.name
+import dns.opcode
+import dns.rcode
 import dns.rdatatype
 
-from lanward.engine.events import AppEvent, DnsQuery, FlowKey
+from lanward.engine.events import AppEvent, DnsAnswer, DnsQuery, FlowKey
 
 DNS_PORT = 53
 MAX_QUESTIONS = 8
 MAX_TCP_MESSAGE = 65535
 MAX_TCP_MESSAGES = 1024  # per flow; past it the flow is no longer read
 MAX_PROBED_MESSAGE = 4096  # a first message longer than this is not taken for a DNS query
+MAX_ADDRESSES = 32  # per answer
+# What dnspython raises on bytes that are not a DNS message (struct.error: belt and braces).
+_BAD_WIRE = (dns.exception.DNSException, ValueError, IndexError, UnicodeError, struct.error)
+_ADDRESS_TYPES = (dns.rdatatype.A, dns.rdatatype.AAAA)
+
+
+def messages(
+    flow: FlowKey, payload: bytes, ts_ms: int, transport: str, to_server: bool
+) -> list[AppEvent]:
+    """The events of one DNS message: its questions (a query) or its answers (a response)."""
+    if len(payload) >= 12 and payload[2] & 0x80:
+        return answers(flow, payload, ts_ms, transport, to_server)
+    return queries(flow, payload, ts_ms, transport)
 
 
 def queries(flow: FlowKey, payload: bytes, ts_ms: int, transport: str) -> list[AppEvent]:
@@ -26,21 +47,81 @@ def queries(flow: FlowKey, payload: bytes, ts_ms: int, transport: str) -> list[A
         return []
     try:
         message = dns.message.from_wire(payload, question_only=True, ignore_trailing=True)
-    except (dns.exception.DNSException, ValueError, IndexError, UnicodeError):
+    except _BAD_WIRE:
         return []
     out: list[AppEvent] = []
     for rrset in message.question[:MAX_QUESTIONS]:
-        name = "" if rrset.name == dns.name.root else rrset.name.to_text(omit_final_dot=True)
         out.append(
             DnsQuery(
                 flow=flow,
                 ts_ms=ts_ms,
-                name=name.lower(),
+                name=_text(rrset.name),
                 qtype=dns.rdatatype.to_text(rrset.rdtype),
                 transport=transport,
             )
         )
     return out
+
+
+def answers(
+    flow: FlowKey, payload: bytes, ts_ms: int, transport: str, to_server: bool = False
+) -> list[AppEvent]:
+    """One DnsAnswer per question of a response; [] for queries and garbage.
+
+    `to_server`: the message travelled from the flow's src to its dst. A response does so only
+    when the key has the sides the wrong way round (the capture missed the query): the event
+    then carries the key turned, so that its src is still the client that asked.
+    """
+    if len(payload) < 12 or not payload[2] & 0x80:
+        return []
+    try:
+        message = dns.message.from_wire(payload, ignore_trailing=True)
+    except _BAD_WIRE:
+        try:  # records that do not decode: the header and the question still say what failed
+            message = dns.message.from_wire(payload, question_only=True, ignore_trailing=True)
+        except _BAD_WIRE:
+            return []
+    if message.opcode() != dns.opcode.QUERY or not message.question:
+        return []  # UPDATE and NOTIFY answers are about zones, not lookups
+    if to_server:
+        flow = dataclasses.replace(
+            flow,
+            src_ip=flow.dst_ip,
+            src_port=flow.dst_port,
+            dst_ip=flow.src_ip,
+            dst_port=flow.src_port,
+            src_mac=flow.dst_mac,
+            dst_mac=flow.src_mac,
+        )
+    addresses = tuple(
+        rdata.to_text()
+        for rrset in message.answer
+        if rrset.rdtype in _ADDRESS_TYPES
+        for rdata in rrset
+    )[:MAX_ADDRESSES]
+    soa = next(
+        (_text(rrset.name) for rrset in message.authority if rrset.rdtype == dns.rdatatype.SOA),
+        "",
+    )
+    rcode = dns.rcode.to_text(message.rcode())
+    return [
+        DnsAnswer(
+            flow=flow,
+            ts_ms=ts_ms,
+            name=_text(rrset.name),
+            qtype=dns.rdatatype.to_text(rrset.rdtype),
+            rcode=rcode,
+            addresses=addresses,
+            soa=soa,
+            transport=transport,
+        )
+        for rrset in message.question[:MAX_QUESTIONS]
+    ]
+
+
+def _text(name: dns.name.Name) -> str:
+    """Lower case, no trailing dot; the root is ""."""
+    return "" if name == dns.name.root else name.to_text(omit_final_dot=True).lower()
 
 
 def looks_like_tcp_query(head: bytes) -> bool | None:
@@ -66,13 +147,14 @@ def looks_like_tcp_query(head: bytes) -> bool | None:
         return None
     try:
         message = dns.message.from_wire(head[2 : 2 + size], question_only=True)
-    except (dns.exception.DNSException, ValueError, IndexError, UnicodeError):
+    except _BAD_WIRE:
         return False
     return len(message.question) == count
 
 
 class DnsTcpParser:
-    """DNS over TCP: each direction is a run of length-prefixed messages."""
+    """DNS over TCP: each direction is a run of length-prefixed messages (queries one way,
+    answers the other)."""
 
     def __init__(self, flow: FlowKey) -> None:
         self.flow = flow
@@ -89,7 +171,7 @@ class DnsTcpParser:
             size = int.from_bytes(buf[:2], "big")
             if len(buf) < 2 + size:
                 break
-            out.extend(queries(self.flow, bytes(buf[2 : 2 + size]), ts_ms, "tcp"))
+            out.extend(messages(self.flow, bytes(buf[2 : 2 + size]), ts_ms, "tcp", to_server))
             del buf[: 2 + size]
             self.messages += 1
             if self.messages >= MAX_TCP_MESSAGES:

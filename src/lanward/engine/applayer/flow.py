@@ -125,7 +125,7 @@ class FlowParser:
             return []
         if segment.protocol == UDP:
             if self.dns_port and not self.tcp:
-                return dns.queries(self.flow, segment.payload, ts_ms, "udp")
+                return dns.messages(self.flow, segment.payload, ts_ms, "udp", to_server)
             return []
         if segment.protocol != TCP or not self.tcp:
             return []

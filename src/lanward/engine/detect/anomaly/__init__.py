@@ -10,7 +10,8 @@ Modules, from the bottom up:
 - sensitivity.py: per device type, which checks run and how tight;
 - baseline.py: a device's normal behaviour as plain data (`export`/`load`, `learn`);
 - state.py: per-device working memory (current hour, recent windows);
-- domains.py, traffic.py, novelty.py: the checks; explain.py: the alerts in plain words;
+- domains.py, nxdomain.py, traffic.py, novelty.py: the checks; explain.py: the alerts in plain
+  words;
 - detector.py: the addon (`AnomalyDetector`) that routes engine events to the checks.
 """
 

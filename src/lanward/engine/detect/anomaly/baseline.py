@@ -5,7 +5,8 @@ entries go first): the registered domains it uses (first and last time, count), 
 and categories of its traffic, its activity per hour of the day, the remote upload and download
 of its recent active hours and the most it sent to each destination in an hour, its LAN peers, the remote networks (/16 for IPv4, /48 for IPv6) and
 countries it talked to, the services it answered on, the destinations it called on a regular
-rhythm, and what was alerted on without being learned (`flagged`).
+rhythm, how many of its lookups failed (NXDOMAIN) while it learned, and what was alerted on
+without being learned (`flagged`).
 
 `export()` gives a JSON-ready dict and `Baseline.load(dict)` takes it back (a ValueError says
 what is wrong with a bad one). `learn(baseline, evidence)` folds an anomaly alert's evidence into
@@ -51,6 +52,9 @@ class Baseline:
     upload_peaks: OrderedDict[str, int] = field(default_factory=OrderedDict)  # dest -> bytes/h
     flagged: OrderedDict[str, int] = field(default_factory=OrderedDict)  # "check:key" -> ms
     tolerance: dict[str, int] = field(default_factory=dict)  # check -> learned allowance
+    # Failed lookups while learning (nxdomain.py): "failures", new domains answered NXDOMAIN,
+    # and "peak", the most of them within one window.
+    nxdomain: dict[str, int] = field(default_factory=dict)
 
     # Whether the event being handled falls in the learning period (set per event by the
     # detector: events can come out of time order, e.g. a capture's DNS before its flows).
@@ -126,6 +130,7 @@ class Baseline:
             "upload_peaks": dict(self.upload_peaks),
             "flagged": dict(self.flagged),
             "tolerance": dict(self.tolerance),
+            "nxdomain": dict(self.nxdomain),
         }
 
     @classmethod
@@ -154,6 +159,7 @@ class Baseline:
             out.upload_peaks = _int_table(data.get("upload_peaks", {}), "upload_peaks")
             out.flagged = _int_table(data.get("flagged", {}), "flagged")
             out.tolerance = dict(_int_table(data.get("tolerance", {}), "tolerance"))
+            out.nxdomain = dict(_int_table(data.get("nxdomain", {}), "nxdomain"))  # absent: older
             out.hours_of_day = [int(x) for x in data.get("hours_of_day", [0] * 24)]
             out.upload_hours = [int(x) for x in data.get("upload_hours", [])][-MAX_HOURS:]
             out.download_hours = [int(x) for x in data.get("download_hours", [])][-MAX_HOURS:]

@@ -5,7 +5,8 @@ a home device opened to the internet feeds the volume, beacon, network/country, 
 server name) and category checks; one between two home devices feeds the initiator's LAN peers
 and the responder's listening services; one from the internet that a home device answered feeds
 its listening services and its upload volume. DNS queries, TLS hellos and HTTP requests feed
-the domain checks (domains.py).
+the domain checks (domains.py); DNS answers feed the failed-lookup check (nxdomain.py), for the
+client that asked (the answer's flow has it as src).
 
 A baseline learns for `anomaly_learning_days` (7) from the device's first traffic, and alerts
 only after that: that is also the quiet period after a device joins. The device type comes from
@@ -21,12 +22,12 @@ from functools import lru_cache
 from typing import Any
 
 from lanward.engine.detect.alerts import HomeNets
-from lanward.engine.detect.anomaly import domains, names, novelty, traffic
+from lanward.engine.detect.anomaly import domains, names, novelty, nxdomain, traffic
 from lanward.engine.detect.anomaly.baseline import Baseline, learn
 from lanward.engine.detect.anomaly.explain import Who
 from lanward.engine.detect.anomaly.sensitivity import LEVELS, for_type
 from lanward.engine.detect.anomaly.state import HOUR_MS, DeviceState
-from lanward.engine.events import DnsQuery, Flow, HttpTransaction, TlsClientHello
+from lanward.engine.events import DnsAnswer, DnsQuery, Flow, HttpTransaction, TlsClientHello
 from lanward.engine.recognize import oui
 
 DAY_MS = 24 * HOUR_MS
@@ -145,6 +146,8 @@ class AnomalyDetector:
     def app_event(self, event: Any) -> list[dict[str, Any]]:
         if not self.enabled:
             return []
+        if isinstance(event, DnsAnswer):
+            return self._answer(event)
         if isinstance(event, DnsQuery):
             name, via = event.name, "looked up"
         elif isinstance(event, TlsClientHello):
@@ -159,7 +162,19 @@ class AnomalyDetector:
         found = self._state(key.src_mac, key.src_ip, event.ts_ms)
         if found is None:
             return []
-        return domains.observe(found[0], found[1], name, event.ts_ms, via)
+        alerts = domains.observe(found[0], found[1], name, event.ts_ms, via)
+        if alerts:
+            nxdomain.note_generated(found[0], alerts, event.ts_ms)
+        return alerts
+
+    def _answer(self, event: DnsAnswer) -> list[dict[str, Any]]:
+        key = event.flow
+        if not event.name or self._place(key.src_ip) != "home":
+            return []
+        found = self._state(key.src_mac, key.src_ip, event.ts_ms)
+        if found is None:
+            return []
+        return nxdomain.observe(found[0], found[1], event)
 
     # -- flows a device opened to the internet -----------------------------------------------
 

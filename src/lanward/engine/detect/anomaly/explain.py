@@ -18,6 +18,7 @@ from lanward.engine.detect.anomaly.sensitivity import Sensitivity
 
 CHECKS = {
     "dga": "algorithmically generated domain names",
+    "nxdomain": "a burst of lookups of domains that do not exist (generated names)",
     "lookalike": "a look-alike domain",
     "beacon": "regular calls to one destination (beaconing)",
     "upload": "an upload far above normal",

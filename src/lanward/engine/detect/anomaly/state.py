@@ -14,6 +14,7 @@ from lanward.engine.detect.anomaly.volume import Threshold
 
 HOUR_MS = 3_600_000
 MAX_DESTINATIONS = 512
+MAX_FAILED = 1024  # recent failed (and generated) names kept
 
 
 @dataclass
@@ -31,6 +32,11 @@ class DeviceState:
     generated: deque[tuple[int, str]] = field(default_factory=deque)
     new_peers: deque[tuple[int, str]] = field(default_factory=deque)
     new_remote: deque[tuple[int, str]] = field(default_factory=deque)
+    # nxdomain.py: new domains answered NXDOMAIN, the last failure of the burst it alerted on,
+    # and the names the character model (domains.py) alerted on.
+    failed: deque[tuple[int, str]] = field(default_factory=lambda: deque(maxlen=MAX_FAILED))
+    failed_burst_ms: int = -1
+    dga_named: deque[tuple[int, str]] = field(default_factory=lambda: deque(maxlen=MAX_FAILED))
     cooldown: dict[str, int] = field(default_factory=dict)  # check -> last alert ms
     device_type: str = "unknown"
     type_checked_ms: int = -1
