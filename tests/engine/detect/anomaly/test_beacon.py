@@ -8,7 +8,10 @@ from hypothesis import strategies as st
 from lanward.engine.detect.anomaly.beacon import Arrivals, rhythm
 
 
-@settings(max_examples=60, deadline=None)
+# Derandomized: at the top of the jitter range a dozen gaps can, about once in 10,000 draws,
+# have a median deviation above MAX_JITTER by chance; the same examples every run keep CI honest
+# about regressions without that coin toss (measured over 20,000 draws).
+@settings(max_examples=60, deadline=None, derandomize=True)
 @given(
     period=st.integers(15_000, 5 * 3_600_000),
     jitter=st.floats(0, 0.2),

@@ -186,7 +186,7 @@ def test_sensitivity_by_device_type_and_level() -> None:
     assert alert["evidence"]["device_type"] == "camera"
     off = learned(sensitivity={"camera": "off"})
     off.type_overrides[MAC] = "camera"
-    assert nx_alerts(feed(off, burst(start, wordpairs(40, seed=9)))) == []
+    assert feed(off, burst(start, wordpairs(40, seed=9))) == []  # no check speaks when "off"
     low = learned(sensitivity={"camera": "low"})
     low.type_overrides[MAC] = "camera"
     assert nx_alerts(feed(low, burst(start, wordpairs(9, seed=10)))) == []
@@ -287,3 +287,16 @@ def test_real_dns_answers_through_the_engine() -> None:
     assert anomalies[0]["evidence"]["now"]["domains"] == names[:FLOOR]
     assert find(engine.addons) is not None
     assert not [n for n in engine.notices if n.kind == "addon_error"]
+
+
+def test_a_name_that_does_not_exist_is_not_learned_as_the_devices_own() -> None:
+    """A typo during learning must not become one of the device's domains, or the next
+    look-alike of it, or of the real name, would be measured against a name nobody uses."""
+    detector = AnomalyDetector(learning_days=2.0)
+    events = normal_days(T0, 2, failures=[1])
+    events += lookup(T0 + 10 * 3_600_000 + 500, "wikipedai.org")  # mistyped, answered NXDOMAIN
+    events += lookup(T0 + 11 * 3_600_000 + 500, "www.bbc.co.uk", "NOERROR")
+    assert feed(detector, events) == []
+    known = detector.states[MAC].baseline.domains
+    assert "wikipedia.org" in known and "bbc.co.uk" in known
+    assert "wikipedai.org" not in known and not any(d.startswith("deadlink") for d in known)

@@ -34,7 +34,7 @@ def observe(state: DeviceState, who: Who, name: str, ts_ms: int, via: str) -> li
     if domain in base.domains:
         base.add_domain(domain, ts_ms)
         return []
-    if base.learning:
+    if base.learning or who.sensitivity.off:  # "off": still learned, never alarmed
         base.add_domain(domain, ts_ms)
         return []
     if base.is_flagged("domain", domain):

@@ -49,6 +49,7 @@ RELATIVE = 2.0  # times the busiest window of the learning period
 LEVEL_FACTOR = {"off": 1.0, "low": 2.0, "normal": 1.0, "high": 0.5}
 OWN_BLOCK_ZONE = "blocked.lanward"  # engine/dns/answers.py: the SOA of lanward's block answers
 TOLERANCE = "nxdomain_per_window"  # what "this is normal" raises (baseline.learn)
+UNLEARN_USES = 4  # lookups of a failing name (A, AAAA, a retry) that still make no use of it
 
 
 def counts(event: DnsAnswer) -> bool:
@@ -74,6 +75,15 @@ def _new(state: DeviceState, domain: str, ts_ms: int) -> bool:
     return ts_ms - entry[0] <= NEW_MS
 
 
+def _unlearn(state: DeviceState, domain: str, ts_ms: int) -> None:
+    """A name that does not exist is not one the device uses: a domain learned only from the
+    lookups that just failed leaves the baseline again, so a typo never becomes one of the
+    device's own domains (which look-alikes are measured against)."""
+    entry = state.baseline.domains.get(domain)
+    if entry is not None and ts_ms - entry[0] <= WINDOW_MS and entry[2] <= UNLEARN_USES:
+        del state.baseline.domains[domain]
+
+
 def note_generated(state: DeviceState, alerts: list[dict[str, Any]], ts_ms: int) -> None:
     """Remember the names the character model's alerts named (one burst, one alert)."""
     for alert in alerts:
@@ -93,6 +103,7 @@ def observe(state: DeviceState, who: Who, event: DnsAnswer) -> list[dict[str, An
     ts = event.ts_ms
     if not domain or not _new(state, domain, ts):
         return []
+    _unlearn(state, domain, ts)
     again = domain in window(state.failed, ts, WINDOW_MS)
     state.failed.append((ts, domain))
     fresh = window(state.failed, ts, WINDOW_MS)
