@@ -103,6 +103,46 @@ def test_allowing_rdp_from_the_alert_for_an_hour(owner_client, device):
     assert policy["remote_allowed"][MAC]["RDP"] > 0
 
 
+def test_a_device_that_attacks_others_can_be_blocked_from_its_alert(owner_client, device):
+    save_alerts(
+        [
+            alert(
+                "scan",
+                "medium",
+                T,
+                "192.168.1.20",
+                "192.168.1.2",
+                MAC,
+                "192.168.1.20 tried 6 ports of 192.168.1.2.",
+                evidence={"ports": [22, 23, 80, 443, 445, 3389]},
+            ),
+            rdp(),
+        ]
+    )
+    scan = Alert.objects.get(kind="internal_attack")
+    page = owner_client.get(f"/alerts/{scan.pk}/").content.decode()
+    assert "Block Study PC" in page
+    # The victim of an inbound remote-control session is not offered for blocking.
+    inbound = Alert.objects.get(kind="remote_access")
+    assert "Block Study PC" not in owner_client.get(f"/alerts/{inbound.pk}/").content.decode()
+    r = owner_client.post(
+        f"/devices/{device.pk}/access/block/",
+        {"from": "alert", "next": f"/alerts/{scan.pk}/"},
+        follow=True,
+    )
+    assert r.redirect_chain == [(f"/alerts/{scan.pk}/", 302)]
+    page = r.content.decode()
+    assert "Study PC is blocked" in page and "Unblock Study PC" in page
+    device.refresh_from_db()
+    assert device.blocked
+    assert device.events.get(kind="edited").detail.endswith("from an alert")
+    # Elsewhere than this site is never a place to go back to.
+    r = owner_client.post(
+        f"/devices/{device.pk}/access/unblock/", {"next": "https://evil.example/"}
+    )
+    assert r["Location"] == f"/devices/{device.pk}/"
+
+
 def test_approving_router_access_for_good(owner_client, device):
     save_alerts([router()])
     a = Alert.objects.get()
