@@ -138,6 +138,16 @@ def _home_nets(opts: argparse.Namespace, lan_interface: str = "") -> tuple[str, 
     return DEFAULT_HOME_NETS
 
 
+def _own_macs(interface: str, gateway: Any) -> tuple[str, ...]:
+    """The station's own hardware addresses on the interfaces it watches or routes between."""
+    from lanward.lib.interfaces import interface_macs
+
+    names = [interface]
+    if gateway is not None:
+        names += [getattr(gateway, "lan", ""), getattr(gateway, "wan", "")]
+    return interface_macs([n for n in names if n])
+
+
 def _station_mode(opts: argparse.Namespace, settings: Any) -> tuple[str, Any, str]:
     """(interface to watch, gateway options or None, a problem to report or '')."""
     from lanward.daemons.enforcer import GatewayError, GatewayOptions, preflight
@@ -199,6 +209,7 @@ def cmd_station(opts: argparse.Namespace) -> int:
         max_flows=settings.LANWARD_MAX_FLOWS,
         keep_flows=settings.LANWARD_FLOW_RETENTION_HOURS > 0,
         gateways=tuple(settings.LANWARD_GATEWAYS),
+        own_macs=_own_macs(interface, gateway),
     )
     import logging
 

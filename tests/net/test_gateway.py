@@ -303,31 +303,37 @@ RouterApproval.objects.create(device=pc)
         f"blocked {LISTED} from the first packet: it is on the feed 'botnet-c2.txt'"
     )
 
-    # SIGTERM: the station removes its table; everything passes again.
+    fails_open(net, station, PC_IP, LISTED)
+
+
+def fails_open(net: Net, station: Station, pc_addr: str, listed: str) -> None:
+    """With the pc allowed RDP: SIGTERM removes the station's table and everything passes;
+    started again it blocks again from the start, the allowance already in place; killed
+    with -9 no cleanup runs and the table stays, but its drops end with the heartbeat."""
+    pc, internet = net.pc, net.internet
     assert station.proc is not None
     station.proc.send_signal(signal.SIGTERM)
     assert station.proc.wait(timeout=20) == 0, station.log
     assert "table inet lanward" not in net.nft("list", "tables")
-    assert net.reach(internet, PC_IP, VNC)
-    assert net.reach(pc, LISTED, HTTPS)
+    assert net.reach(internet, pc_addr, VNC)
+    assert net.reach(pc, listed, HTTPS)
 
-    # Started again, it blocks again from the start, with the allowance already in place.
     proc = station.start()
-    assert net.reach(internet, PC_IP, RDP)
-    assert not net.reach(internet, PC_IP, VNC)
+    assert net.reach(internet, pc_addr, RDP)
+    assert not net.reach(internet, pc_addr, VNC)
+    assert not net.reach(pc, listed, HTTPS)
 
-    # kill -9: no cleanup runs. The table stays, but its drops end with the heartbeat.
     assert proc.poll() is None, station.log
     proc.kill()
     proc.wait(timeout=10)
     killed = time.monotonic()
     eventually(
-        lambda: net.reach(internet, PC_IP, VNC, timeout=0.5),
+        lambda: net.reach(internet, pc_addr, VNC, timeout=0.5),
         HEARTBEAT + 5,
-        "VNC passing after the heartbeat ran out",
+        f"VNC to {pc_addr} passing after the heartbeat ran out",
         lambda: station.log,
     )
     print(f"open again {time.monotonic() - killed:.1f} s after kill -9 (heartbeat {HEARTBEAT} s)")
     assert "table inet lanward" in net.nft("list", "tables")
-    assert net.reach(pc, LISTED, HTTPS)
+    assert net.reach(pc, listed, HTTPS)
     assert "Traceback" not in station.log, station.log

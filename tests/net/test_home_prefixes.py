@@ -18,12 +18,13 @@ pytestmark = [pytest.mark.xdist_group("netns")]
 
 PROBE = """
 import json, sys, argparse
-from lanward.lib.interfaces import interface_networks
+from lanward.lib.interfaces import interface_macs, interface_networks
 from lanward.cli import _home_nets
 opts = argparse.Namespace(home_net=sys.argv[2:] or None)
 print(json.dumps({
     "networks": [str(n) for n in interface_networks(sys.argv[1])],
     "home": list(_home_nets(opts, sys.argv[1])),
+    "macs": list(interface_macs([sys.argv[1], "lo"])),
 }))
 """
 
@@ -40,7 +41,19 @@ def lan_ns() -> Iterator[str]:
         for argv in (
             ["sysctl", "-qw", "net.ipv6.conf.all.disable_ipv6=0"],
             ["sysctl", "-qw", "net.ipv6.conf.default.disable_ipv6=0"],
-            ["ip", "link", "add", "lan0", "type", "veth", "peer", "name", "lan0p"],
+            [
+                "ip",
+                "link",
+                "add",
+                "lan0",
+                "address",
+                "02:00:00:77:00:01",
+                "type",
+                "veth",
+                "peer",
+                "name",
+                "lan0p",
+            ],
             ["ip", "link", "set", "lan0p", "up"],
             ["sysctl", "-qw", "net.ipv6.conf.lan0.disable_ipv6=0"],
             ["ip", "addr", "add", "192.168.5.1/24", "dev", "lan0"],
@@ -85,6 +98,8 @@ def test_the_lan_interface_adds_its_public_prefixes(lan_ns: str) -> None:
         "fe80::/10",
     ]
     assert sorted(home[6:]) == ["100.64.3.0/24", "2001:db8:5:1::/64"]
+    # The station's own hardware address, for not judging itself (loopback has none).
+    assert found["macs"] == ["02:00:00:77:00:01"]
 
 
 def test_networks_given_by_the_person_are_taken_as_they_are(lan_ns: str) -> None:

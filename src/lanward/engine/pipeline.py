@@ -18,6 +18,7 @@ from lanward.engine.events import (
     Notice,
     SsdpSeen,
 )
+from lanward.engine.recognize.oui import normalize_mac
 from lanward.engine.rules import RuleSet
 from lanward.engine.usage import UsageMeter, app_name
 
@@ -49,6 +50,14 @@ class EngineConfig:
     # and per device type "off" | "low" | "normal" | "high".
     anomaly_learning_days: float = 7.0
     anomaly_sensitivity: dict[str, str] = field(default_factory=dict)
+    # The station's own interfaces. It forwards the household's DNS lookups and runs the
+    # security check's scans and password tries, so it is never judged as a home device that
+    # attacks others or behaves unusually (alerts about others reaching it still count).
+    own_macs: tuple[str, ...] = ()
+
+
+# Alert kinds that judge the device named in the alert's `mac` by what it did itself.
+ACTOR_KINDS = frozenset({"internal_attack", "anomaly"})
 
 
 @dataclass
@@ -57,6 +66,7 @@ class Engine:
     addons: list[Any] = field(default_factory=default_addons)
 
     def __post_init__(self) -> None:
+        self.own_macs = frozenset(_mac_or_blank(m) for m in self.config.own_macs) - {""}
         self.devices = DeviceTable(self.config.home_nets, self.config.max_devices)
         self.usage = UsageMeter(self.config.active_threshold_bytes)
         self.flow_count = 0
@@ -80,6 +90,12 @@ class Engine:
             )
             return None
         if hook != "configure" and result:
+            if self.own_macs:
+                result = [
+                    a
+                    for a in result
+                    if not (a.get("kind") in ACTOR_KINDS and a.get("mac") in self.own_macs)
+                ]
             self.alerts.extend(result)
         return result
 
@@ -222,3 +238,10 @@ def flow_dict(flow: Flow) -> dict[str, Any]:
         "user_agent": flow.user_agent,
         "ja4": flow.ja4,
     }
+
+
+def _mac_or_blank(mac: str) -> str:
+    try:
+        return normalize_mac(mac)
+    except ValueError:
+        return ""

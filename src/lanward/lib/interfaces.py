@@ -47,3 +47,19 @@ def with_interface_networks(nets: tuple[str, ...], interfaces: list[str]) -> tup
                 have.append(net)
                 extra.append(str(net))
     return (*nets, *extra)
+
+
+def interface_macs(names: list[str]) -> tuple[str, ...]:
+    """The hardware addresses of these interfaces (none for one without, e.g. a tunnel)."""
+    found: list[str] = []
+    table = psutil.net_if_addrs()
+    for name in names:
+        for addr in table.get(name, []):
+            if (
+                addr.family == psutil.AF_LINK
+                and addr.address
+                and addr.address != "00:00:00:00:00:00"
+            ):
+                if addr.address.lower() not in found:
+                    found.append(addr.address.lower())
+    return tuple(found)

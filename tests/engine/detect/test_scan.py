@@ -112,3 +112,19 @@ def test_thresholds_come_from_the_config() -> None:
     [alert] = run(addon, [probe("192.168.1.2", p, T0) for p in (1, 2, 3)])
     assert alert["evidence"]["threshold"] == 3
     assert alert["evidence"]["window_s"] == 10
+
+
+def test_the_stations_own_scans_are_not_an_attack() -> None:
+    """The security check scans from the station itself: with its MAC in own_macs the whole
+    engine reports nothing about it, while the same scan by another device is reported."""
+    from lanward.engine.pipeline import Engine
+
+    def engine_alerts(own: tuple[str, ...]) -> list[dict]:  # type: ignore[type-arg]
+        engine = Engine(EngineConfig(own_macs=own))
+        for port in range(1, 30):
+            engine.flow(probe("192.168.1.2", port, T0 + port * 100))
+        return [a for a in engine.alerts if a["kind"] == "internal_attack"]
+
+    assert [a["mac"] for a in engine_alerts(())] == [HOME_MAC]
+    assert engine_alerts((HOME_MAC.upper().replace(":", "-"),)) == []  # any spelling
+    assert [a["mac"] for a in engine_alerts(("02:00:00:00:99:99", "not a mac"))] == [HOME_MAC]

@@ -300,3 +300,14 @@ def test_a_name_that_does_not_exist_is_not_learned_as_the_devices_own() -> None:
     known = detector.states[MAC].baseline.domains
     assert "wikipedia.org" in known and "bbc.co.uk" in known
     assert "wikipedai.org" not in known and not any(d.startswith("deadlink") for d in known)
+
+
+def test_the_station_itself_learns_no_baseline_and_raises_nothing() -> None:
+    """The station forwards the household's lookups: a burst it relays is not its own."""
+    from lanward.engine.pipeline import EngineConfig
+
+    detector = AnomalyDetector(learning_days=2.0)
+    detector.configure(EngineConfig(own_macs=(MAC,)))
+    events = normal_days(T0, 2, failures=[2, 3]) + burst(T0 + 3 * DAY, wordpairs(30))
+    assert feed(detector, events) == []
+    assert MAC not in detector.states

@@ -67,6 +67,7 @@ class AnomalyDetector:
         max_devices: int = 1024,
     ) -> None:
         self.home = HomeNets()
+        self.own: set[str] = set()  # the station's own MACs (EngineConfig.own_macs)
         self.learning_ms = int(learning_days * DAY_MS)
         self.sensitivity = dict(sensitivity or {})
         self.max_devices = max_devices
@@ -90,6 +91,7 @@ class AnomalyDetector:
 
     def configure(self, config: Any) -> None:
         self.home = HomeNets(tuple(config.home_nets))
+        self.own = {_mac(m) for m in getattr(config, "own_macs", ())} - {""}
         self._where = {}
         days = getattr(config, "anomaly_learning_days", None)
         if days is not None:
@@ -215,7 +217,7 @@ class AnomalyDetector:
 
     def _state(self, raw_mac: str, ip: str, ts_ms: int) -> tuple[DeviceState, Who] | None:
         mac = _mac(raw_mac)
-        if not mac:
+        if not mac or mac in self.own:  # the station itself learns no baseline
             return None
         if self.device_table is not None:
             mac = self.device_table.aliases.get(mac, mac)
