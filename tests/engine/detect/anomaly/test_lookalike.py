@@ -37,6 +37,24 @@ def test_not_lookalikes(label: str) -> None:
     assert lookalike.check(label, OWN) is None
 
 
+@pytest.mark.parametrize(
+    ("label", "flagged"),
+    [
+        ("wikimedia", False),  # a sister site: m is no slip for p
+        ("wikipedla", True),  # l looks like i
+        ("wikipedoa", True),  # o sits next to i on the keyboard
+        ("wikipadia", True),  # a vowel for a vowel
+        ("wikipedi", True),  # a letter dropped
+        ("wikiepdia", True),  # two neighbours swapped
+    ],
+)
+def test_a_replaced_letter_in_a_devices_own_domain_must_be_a_slip(
+    label: str, flagged: bool
+) -> None:
+    found = lookalike.check(label, OWN)
+    assert (found is not None and found.reference == "wikipedia") is flagged, found
+
+
 def test_mixed_scripts_are_named() -> None:
     label = idna.encode("s\u0430lesportal").decode()  # a Cyrillic а among Latin letters
     assert label.startswith("xn--")

@@ -12,7 +12,9 @@ when, for some reference it is not,
   rn->m, vv->w (`paypa1`, `rnicrosoft`);
 - `typo`: one edit (insert, delete, replace, swap of neighbours) away from a brand of five or
   more letters, two from one of ten or more (`gooogle`, `amazno`); one from a device's own
-  domain of eight or more letters (shorter ones sit next to too many real words);
+  domain of eight or more letters (shorter ones sit next to too many real words), where a
+  replaced letter must be a plausible slip (a neighbouring key, a vowel for a vowel, a letter
+  that looks alike: `wikipedia` and `wikimedia` are sister sites, not a typo of each other);
 - `brand_combo`: a hyphenated name joining a brand to a bait word (`paypal-login`,
   `apple-verify`).
 
@@ -104,16 +106,57 @@ def _max_edits(reference: str, source: str) -> int:
     return 2 if len(reference) >= 10 else 1 if len(reference) >= 5 else 0
 
 
+_ROWS = ("1234567890", "qwertyuiop", "asdfghjkl", "zxcvbnm")
+_VOWELS = set("aeiouy")
+_LOOK_ALIKE = {frozenset(p) for p in ("il", "l1", "i1", "o0", "mn", "uv", "vw", "ce", "gq", "bd")}
+
+
+@lru_cache(maxsize=1)
+def _neighbours() -> dict[str, set[str]]:
+    """Keys next to each other on a QWERTY keyboard (same row, and the rows above and below)."""
+    near: dict[str, set[str]] = {}
+    for r, row in enumerate(_ROWS):
+        for i, key in enumerate(row):
+            keys = near.setdefault(key, set())
+            for rr in (r - 1, r, r + 1):
+                if 0 <= rr < len(_ROWS):
+                    keys.update(_ROWS[rr][max(0, i - 1) : i + 2])
+            keys.discard(key)
+    return near
+
+
+def _slip(label: str, reference: str) -> bool:
+    """Could one replaced letter be a slip an imitator counts on: a neighbouring key, one vowel
+    for another, or a letter that looks like the other? (Typosquatters' usual replacements, as
+    dnstwist lists them.) Other edits (a letter added, dropped or two swapped) always could."""
+    if len(label) != len(reference):
+        return True
+    diff = [(a, b) for a, b in zip(label, reference, strict=True) if a != b]
+    if len(diff) != 1:
+        return True  # two neighbours swapped
+    a, b = diff[0]
+    return (
+        b in _neighbours().get(a, set())
+        or (a in _VOWELS and b in _VOWELS)
+        or frozenset((a, b)) in _LOOK_ALIKE
+    )
+
+
 def _typo(label: str, references: dict[str, str]) -> Lookalike | None:
     candidates = [
         r for r, src in references.items() if _max_edits(r, src) and abs(len(r) - len(label)) <= 2
     ]
-    best = process.extractOne(label, candidates, scorer=OSA.distance, score_cutoff=2)
-    if best is None:
-        return None
-    reference, distance, _ = best
-    if 0 < distance <= _max_edits(reference, references[reference]):
-        return Lookalike("typo", reference, references[reference], f"{int(distance)} edit(s)")
+    for reference, distance, _ in process.extract(
+        label, candidates, scorer=OSA.distance, score_cutoff=2, limit=5
+    ):
+        source = references[reference]
+        if not 0 < distance <= _max_edits(reference, source):
+            continue
+        # One of the device's own domains: a replaced letter must be a plausible slip, or
+        # sister sites (wikipedia / wikimedia) would look like imitations of each other.
+        if source == "device" and not _slip(label, reference):
+            continue
+        return Lookalike("typo", reference, source, f"{int(distance)} edit(s)")
     return None
 
 
