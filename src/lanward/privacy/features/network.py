@@ -241,7 +241,9 @@ THREATS = Feature(
         Data(
             "threats.devicebaseline",
             "each device's learned normal behaviour for the smart alerts: the domains and apps "
-            "it uses, when it is active, how much it sends and receives, whom it talks to",
+            "it uses, when it is active, how much it sends and receives, whom it talks to, the "
+            "countries and networks it reaches, its listening services, its regular connections "
+            "and how many of its lookups fail (a count, not the names)",
             ("mac", "data", "updated"),
             Retention(
                 "as long as the device is in the inventory; the retention job deletes the "
