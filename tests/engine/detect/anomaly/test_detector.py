@@ -225,3 +225,24 @@ def test_in_the_engine_the_device_type_comes_from_recognition():
     assert {a["evidence"]["device_type"] for a in alerts} == {"smart plug/IoT hub"}
     assert {a["evidence"]["sensitivity"]["profile"] for a in alerts} == {"appliance"}
     assert engine.notices == []
+
+
+def test_a_cameras_stream_to_the_home_is_expected_but_not_from_the_internet(learned_camera):
+    """A phone app starting to watch the camera after learning is no new back door; the same
+    stream answered to the internet is."""
+    detector = camera(learned_camera)
+    assert feed(detector, [inbound(AFTER, "192.168.1.21", 554)]) == []
+    alerts = feed(detector, [inbound(AFTER + 1000, "203.0.113.9", 8554)])
+    assert checks(alerts) == ["listening"] and alerts[0]["severity"] == "high"
+    # A service no camera offers its household still alerts from the home too.
+    assert checks(feed(detector, [inbound(AFTER + 2000, "192.168.1.21", 23)])) == ["listening"]
+
+
+def test_expected_services_by_type() -> None:
+    from lanward.engine.detect.anomaly.novelty import expected_at_home
+
+    assert expected_at_home("TV", "tcp/36866")  # a DLNA media server's dynamic port
+    assert expected_at_home("speaker", "tcp/1400") and expected_at_home("TV", "tcp/49152+")
+    assert not expected_at_home("TV", "tcp/23") and not expected_at_home("TV", "udp/40000")
+    assert not expected_at_home("computer", "tcp/36866")
+    assert not expected_at_home("camera", "tcp/36866")

@@ -181,6 +181,33 @@ def service_key(flow: Flow) -> str:
     return f"{proto}/{flow.dst_port}" if flow.dst_port < EPHEMERAL else f"{proto}/{EPHEMERAL}+"
 
 
+# What a device of a type serves its own household as a matter of course: a camera its stream
+# and console to the phone app or recorder, a TV or speaker its casting and media-sharing ports
+# (DLNA and AirPlay media servers also pick ports from the dynamic range). Offered to a device
+# in the home these are learned quietly; from the internet they still alert.
+EXPECTED_SERVICES = {
+    "camera": frozenset(
+        {"tcp/80", "tcp/443", "tcp/554", "tcp/8000", "tcp/8080", "tcp/8554", "tcp/8899"}
+    ),
+    "TV": frozenset(
+        {"tcp/7000", "tcp/7100", "tcp/8001", "tcp/8002", "tcp/8008", "tcp/8009", "tcp/8060"}
+    ),
+    "streaming stick": frozenset({"tcp/7000", "tcp/8008", "tcp/8009", "tcp/8060"}),
+    "speaker": frozenset({"tcp/1400", "tcp/7000", "tcp/8008", "tcp/8009"}),
+}
+MEDIA_DYNAMIC = ("TV", "streaming stick", "speaker")
+
+
+def expected_at_home(device_type: str, key: str) -> bool:
+    """Is this a service a device of this type offers the household as a matter of course?"""
+    if key in EXPECTED_SERVICES.get(device_type, ()):
+        return True
+    if device_type not in MEDIA_DYNAMIC or not key.startswith("tcp/"):
+        return False
+    port = key[4:].rstrip("+")
+    return port.isdigit() and int(port) >= CLIENT_PORTS  # Linux's dynamic range and above
+
+
 def listening(
     state: DeviceState, who: Who, flow: Flow, from_internet: bool
 ) -> list[dict[str, Any]]:
@@ -188,7 +215,8 @@ def listening(
     if flow.protocol not in (TCP, UDP) or flow.dst_port in INFRA_PORTS or not answered(flow):
         return []
     base, key, ts = state.baseline, service_key(flow), flow.last_seen_ms
-    if base.learning or key in base.services or not who.sensitivity.listening:
+    quiet = not from_internet and expected_at_home(who.device_type, key)
+    if base.learning or key in base.services or not who.sensitivity.listening or quiet:
         base.stamp("services", key, ts)
         return []
     if base.is_flagged("services", key) or who.sensitivity.off:
