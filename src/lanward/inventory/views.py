@@ -12,9 +12,9 @@ from django.db.models import Count, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
+from lanward.lib.redirects import back
 from lanward.usage import services as usage
 
 from . import access
@@ -143,10 +143,7 @@ def device_access(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     else:
         via = "from an alert" if request.POST.get("from") == "alert" else "on its page"
         messages.success(request, access.set_access(device, action, request.user, via))
-    back = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(back, allowed_hosts=None) and back.startswith("/"):
-        return redirect(back)
-    return redirect("inventory:device", pk=pk)
+    return back(request, "inventory:device", pk)
 
 
 @console_edit_required

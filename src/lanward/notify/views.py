@@ -12,12 +12,12 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods, require_POST
 
 from lanward.inventory.decorators import console_edit_required, console_required
 from lanward.inventory.models import Device
 from lanward.lib import webhook
+from lanward.lib.redirects import back
 
 from . import actions, delivery
 from .forms import PreferencesForm, RulesForm, WebhookForm
@@ -27,13 +27,8 @@ from .services import channels_for, preferences_for, send_test
 SECRET_SESSION_KEY = "notify-new-webhook-secret"
 
 
-def _back(request: HttpRequest, default: str = "notify:list") -> HttpResponse:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(default)
+def _back(request: HttpRequest) -> HttpResponse:
+    return back(request, "notify:list")
 
 
 def _me(request: HttpRequest) -> Any:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.utils import timezone
-
 from .models import PrivacySettings
 
 
@@ -28,16 +26,9 @@ def apply(before: dict[str, Any], prefs: PrivacySettings) -> list[str]:
         n = FlowRecord.objects.all().delete()[0]
         notes.append(f"{n} raw connection record(s) deleted.")
     if before.get("automatic_scans") and not prefs.automatic_scans:
-        from lanward.securitycheck.models import ScanRun
+        from lanward.securitycheck.services import cancel_automatic
 
-        n = ScanRun.objects.filter(
-            status=ScanRun.Status.QUEUED,
-            trigger__in=(ScanRun.Trigger.SCHEDULE, ScanRun.Trigger.NEW_DEVICE),
-        ).update(status=ScanRun.Status.CANCELLED, cancel_requested=True, finished=timezone.now())
-        n += ScanRun.objects.filter(
-            status=ScanRun.Status.RUNNING,
-            trigger__in=(ScanRun.Trigger.SCHEDULE, ScanRun.Trigger.NEW_DEVICE),
-        ).update(cancel_requested=True)
+        n = cancel_automatic()
         if n:
             notes.append(f"{n} automatic security check(s) cancelled.")
     return notes

@@ -118,14 +118,23 @@ def queue_new_device(device: Device) -> ScanRun | None:
         return run
 
 
-def cancel(run: ScanRun) -> ScanRun:
+def _cancel(runs: Any) -> int:
     """Waiting scans end at once; a running one stops at its next check (within a second)."""
-    ScanRun.objects.filter(pk=run.pk, status=Status.QUEUED).update(
+    n = runs.filter(status=Status.QUEUED).update(
         status=Status.CANCELLED, cancel_requested=True, finished=timezone.now()
     )
-    ScanRun.objects.filter(pk=run.pk, status=Status.RUNNING).update(cancel_requested=True)
+    return n + runs.filter(status=Status.RUNNING).update(cancel_requested=True)
+
+
+def cancel(run: ScanRun) -> ScanRun:
+    _cancel(ScanRun.objects.filter(pk=run.pk))
     run.refresh_from_db()
     return run
+
+
+def cancel_automatic() -> int:
+    """Cancel the scheduled and new-device scans (automatic checks were switched off)."""
+    return _cancel(ScanRun.objects.filter(trigger__in=(Trigger.SCHEDULE, Trigger.NEW_DEVICE)))
 
 
 def next_scheduled(now: Any = None) -> Any:

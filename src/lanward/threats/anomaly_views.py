@@ -4,21 +4,18 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_POST
 
 from lanward.inventory.decorators import console_edit_required
+from lanward.lib.redirects import back
 
 from .baselines import LearnError, learn_from_alert
 from .models import Alert
 
 
 def _back(request: HttpRequest, pk: int) -> HttpResponse:
-    target = request.POST.get("next", "")
-    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
-        return redirect(target)
-    return redirect("threats:alert", pk)
+    return back(request, "threats:alert", pk)
 
 
 @console_edit_required

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 
 from lanward.inventory.decorators import console_edit_required, console_required
 from lanward.inventory.models import Device
+from lanward.lib.redirects import back
 from lanward.lib.uploads import save_upload
 
 from .advice import eve, recommendation
@@ -94,11 +95,8 @@ def export_eve(request: HttpRequest) -> StreamingHttpResponse:
     return response
 
 
-def _back(request: HttpRequest, default: str = "threats:alerts") -> HttpResponse:
-    target = request.POST.get("next", "")
-    if target.startswith("/") and not target.startswith("//"):
-        return redirect(target)
-    return redirect(default)
+def _back(request: HttpRequest) -> HttpResponse:
+    return back(request, "threats:alerts")
 
 
 def _duration(request: HttpRequest) -> tuple[str, timedelta | None] | None:
