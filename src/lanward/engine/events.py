@@ -205,6 +205,47 @@ class TlsClientHello:
 
 
 @dataclass(frozen=True, slots=True)
+class TlsCertificate:
+    """One certificate of the chain a TLS 1.0-1.2 server sent in clear (TLS 1.3 encrypts it).
+
+    Names are written as Suricata's tls.cert_subject shows them ("C=US, O=Example, CN=host"),
+    the serial as colon-separated upper-case hex of its bytes, the fingerprint as the SHA-1 of
+    the DER in colon-separated lower case (the form abuse.ch's SSL blacklist and Suricata use).
+    """
+
+    der: bytes
+    subject: str = ""
+    issuer: str = ""
+    serial: str = ""
+    fingerprint: str = ""
+    not_before_ms: int = 0
+    not_after_ms: int = 0
+    names: tuple[str, ...] = ()  # DNS names of the subjectAltName extension
+
+    @property
+    def sha1(self) -> str:
+        """The fingerprint without colons (as hash feeds list it)."""
+        return self.fingerprint.replace(":", "")
+
+
+@dataclass(frozen=True, slots=True)
+class TlsServerHello:
+    """The server's side of a TLS handshake: the version and cipher it chose, JA3S, and the
+    certificates it sent (none under TLS 1.3). Carries the client's hello when it was seen, so
+    a rule can look at both (tls.sni with tls.cert_subject)."""
+
+    flow: FlowKey
+    ts_ms: int
+    version: str = ""  # chosen, e.g. "TLS 1.2"
+    cipher: int = 0
+    ja3s: str = ""  # "version,cipher,extensions"
+    ja3s_hash: str = ""  # its MD5
+    alpn: str = ""  # the protocol the server picked
+    certificates: tuple[TlsCertificate, ...] = ()  # as sent: the server's own first
+    client: TlsClientHello | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CredentialSeen:
     """A sign-in sent in clear text. The secret itself is never kept: only that one was sent."""
 
@@ -229,4 +270,4 @@ class ArpSeen:
     target_ip: str
 
 
-AppEvent = HttpTransaction | DnsQuery | DnsAnswer | TlsClientHello | CredentialSeen
+AppEvent = HttpTransaction | DnsQuery | DnsAnswer | TlsClientHello | TlsServerHello | CredentialSeen

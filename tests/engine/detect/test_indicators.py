@@ -1,8 +1,18 @@
 from __future__ import annotations
 
+import dataclasses
+import hashlib
+
+from lanward.engine.applayer.tls import certificate
 from lanward.engine.detect.feeds import Indicators, parse_feed
 from lanward.engine.detect.indicators import IndicatorMatch
-from lanward.engine.events import DnsQuery, FlowKey, HttpTransaction, TlsClientHello
+from lanward.engine.events import (
+    DnsQuery,
+    FlowKey,
+    HttpTransaction,
+    TlsClientHello,
+    TlsServerHello,
+)
 from lanward.engine.pipeline import Engine, EngineConfig
 
 from .flows import HOME_MAC, OTHER_MAC, flow
@@ -122,3 +132,69 @@ def test_ja3_hash_and_dns_query_match() -> None:
     [b] = d.app_event(DnsQuery(_key("192.168.1.1", 53), 6, "www.c2.example", "A"))
     assert b["evidence"]["matched_value"] == "www.c2.example" and "looked up" in b["summary"]
     assert d.app_event(DnsQuery(_key("192.168.1.1", 53), 7, "good.example", "A")) == []
+
+
+SSLBL = """################################################################
+# abuse.ch SSLBL SSL Certificate Blacklist (SHA1 Fingerprints) #
+# Terms Of Use: https://sslbl.abuse.ch/blacklist/              #
+################################################################
+#
+# Listingdate,SHA1,Listingreason
+2025-11-02 10:11:12,{sha1},Dridex C&C
+2025-11-01 09:00:00,not-a-sha1,AsyncRAT C&C
+"""
+
+
+def _answer(sni: str, ja3s_hash: str = "", der: bytes = b"\x30\x00") -> TlsServerHello:
+    return TlsServerHello(
+        _key(port=443),
+        9,
+        version="TLS 1.2",
+        ja3s_hash=ja3s_hash,
+        certificates=(certificate(der),),
+        client=TlsClientHello(_key(port=443), 8, sni=sni),
+    )
+
+
+def test_sslbl_certificate_fingerprint_and_ja3s() -> None:
+    der = b"\x30\x82\x01\x00" + b"cert" * 64
+    sha1 = hashlib.sha1(der).hexdigest()
+    feed = parse_feed(SSLBL.format(sha1=sha1), "sslblacklist.csv")
+    assert [p.line for p in feed.problems] == [8]  # the bad fingerprint, by its line
+    d = IndicatorMatch()
+    d.configure(EngineConfig(indicators=feed))
+    [a] = d.app_event(_answer("cdn.example", der=der))
+    ev = a["evidence"]
+    assert (ev["matched_field"], a["severity"]) == ("certificate", "high")
+    assert ev["matched_value"].replace(":", "") == sha1
+    assert ev["indicator"]["category"] == "c2" and ev["indicator"]["note"] == "Dridex C&C"
+    assert "TLS certificate (SHA-1 fingerprint)" in a["summary"]
+    assert d.app_event(_answer("cdn.example", der=der + b"x")) == []
+
+    ja3s = "623de93db17d313345d7ea481e7443cf"
+    d.configure(
+        EngineConfig(
+            indicators=parse_feed(
+                f"# ja3_md5,Firstseen,Lastseen,Listingreason\n{ja3s},2025-01-01,2025-02-01,Tofsee\n",
+                "ja3.csv",
+            )
+        )
+    )
+    [b] = d.app_event(_answer("x.example", ja3s_hash=ja3s))
+    assert b["evidence"]["matched_field"] == "ja3s"
+
+
+def test_certificate_names_stand_in_for_a_missing_sni() -> None:
+    real = _answer("").certificates[0]
+    assert real.subject == ""  # b"\x30\x00" is no certificate: no names to go on
+    cert = dataclasses.replace(real, subject="CN=panel.c2.bad.example", names=())
+    event = dataclasses.replace(_answer(""), certificates=(cert,))
+    d = detector(FEED)
+    [a] = d.app_event(event)
+    assert (a["evidence"]["matched_field"], a["evidence"]["matched_value"]) == (
+        "certificate_name",
+        "panel.c2.bad.example",
+    )
+    # With an SNI the client said where it went: the names are not guessed from the certificate.
+    named = dataclasses.replace(event, client=TlsClientHello(_key(port=443), 8, sni="ok.example"))
+    assert d.app_event(named) == []

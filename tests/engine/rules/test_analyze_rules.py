@@ -13,7 +13,7 @@ from tests.ndpi_corpus import PCAPS, require_corpus
 RULES = """\
 # user rules
 alert http $HOME_NET any -> $HOME_NET 80 (msg:"DVWA XSS page"; flow:established,to_server; http.uri; content:"/xss_d/"; classtype:web-application-attack; sid:1000001; rev:2;)
-alert http any any -> any any (msg:"certificate"; tls.cert_subject; content:"x"; sid:1000002;)
+alert http any any -> any any (msg:"ssh client"; ssh.software; content:"x"; sid:1000002;)
 alert http any any -> any any (msg:"broken"; http.uri; content:"|zz|"; sid:1000003;)
 """
 
@@ -32,7 +32,7 @@ def test_rules_report_and_alerts(tmp_path: Path) -> None:
     code, out, err = run("--json", "--rules", str(rules), str(PCAPS / "xss.pcap"))
     assert code == 0, err
     assert (
-        "mine.rules: 1 rules loaded, 1 skipped (unsupported: tls.cert_subject 1), "
+        "mine.rules: 1 rules loaded, 1 skipped (unsupported: ssh.software 1), "
         "1 malformed (line 4: content: 'z' is not a hex digit" in err
     )
     alerts = [a for a in json.loads(out)["alerts"] if a["detector"] == "signature"]

@@ -39,7 +39,7 @@ EXCLUDED = {
     "smtp-file-data-01": "an SMTP rule (SMTP bodies are not inspected)",
     "bug-2576-04": PAYLOAD,
     "smb-eicar-file-nbss-more-ffsmb": SMB,
-    "http2-keywords": "an http2 rule (HTTP/2 is not parsed)",
+    "http2-keywords": "a rule on protocol http2 (HTTP/2 is parsed, the rule header is refused)",
     "eve-metadata": "pcre capture into pkt:/flow: variables",
     "bug-2576-04-ips": PAYLOAD,
     "bug-2158": PAYLOAD + ", before dns_query",
@@ -53,10 +53,6 @@ EXCLUDED = {
     "firewall/ruletype-firewall-103-default-app-policy-drop-alert": "firewall (accept) rules",
     "ssl_version_negated": "ssl_version",
     "smb-eicar-file-segmentation-random": SMB,
-    "tls/tls-certs-alert": "tls.certs (server certificates are not parsed)",
-    "tls/tls-issuer-zero": "tls.cert_issuer (server certificates are not parsed)",
-    "tls/tls-cert-noissuer": "tls.cert_subject (server certificates are not parsed)",
-    "tls/tls-subject-zero": "tls.cert_subject (server certificates are not parsed)",
     "uricontent/detect-uricontent-03": PAYLOAD,
     "dhcp-eve-extended": "DHCP rules (dhcp.leasetime ...)",
     "dhcp-eve-extended-option-60": "no rules: an EVE-output case",
@@ -67,8 +63,6 @@ EXCLUDED = {
 DISAGREES: dict[str, str] = {
     "bug-6207-2": "sid 1 expected 1, got 0: file.data of an SMTP attachment; "
     "mail is not an application-layer event",
-    "http2-long-frame": "sid 1 expected 1, got 0: HTTP/2 (prior knowledge, 'PRI *') is not "
-    "parsed; the parser reports one HTTP/1 request 'PRI *'",
     "http-body-inspect": "sid 1 expected 1, got 0: the bytes are at offset 261033 of the "
     "response body; the case raises Suricata's response-body-limit to 1 MiB, while the parser "
     "keeps Suricata's default, the first 100 KiB (RESPONSE_BODY_KEEP)",

@@ -5,8 +5,9 @@ Formats (`parse_feed` picks one from the text):
 - plain lists: one IP, CIDR, domain, URL or JA4 per line; `#`/`;`/`!` comments; AdBlock-style
   `||domain^` lines; nDPI category files (`value<TAB>category id`, id 100 = Malware);
 - hosts files: `0.0.0.0 bad.example` (the address is ignored, local names are skipped);
-- abuse.ch CSV (URLhaus, Feodo Tracker, ThreatFox, MalwareBazaar): `#` comment header whose last
-  line names the columns, quoted fields; the ip/domain/url/hash columns are taken;
+- abuse.ch CSV (URLhaus, Feodo Tracker, ThreatFox, MalwareBazaar, SSL Blacklist and its JA3
+  list): `#` comment header whose last line names the columns, quoted fields; the
+  ip/domain/url/hash columns are taken;
 - STIX 2.1 bundles: `indicator` objects whose pattern compares ipv4-addr/ipv6-addr/domain-name/
   url values or file hashes with `=`.
 
@@ -16,7 +17,8 @@ number and skipped; the rest of the feed still loads.
 A URL whose host is an IP address also yields that IP (a server at a bare address that hands out
 malware is the bad thing itself); a URL on a named host is matched against the HTTP requests the
 application-layer parser sees (not against the host alone: it is often a hacked, otherwise good
-site). File hashes are matched by the dangerous-file detector; MD5 entries also against TLS JA3.
+site). File hashes are matched by the dangerous-file detector; MD5 entries also against TLS JA3 and
+JA3S, SHA-1 entries against server certificates.
 """
 
 from __future__ import annotations
@@ -286,11 +288,22 @@ def parse_feed(text: str, feed: str, category: str = "") -> Indicators:
 
 
 def _looks_like_csv(text: str) -> bool:
+    """Quoted CSV rows, or unquoted ones under a `# a,b,c` header naming a known column (the
+    SSL Blacklist writes `2024-01-01 10:00:00,<sha1>,Dridex C&C`)."""
+    header: list[str] = []
     for line in text.splitlines()[:200]:
         s = line.strip()
-        if not s or s.startswith("#"):
+        if not s:
             continue
-        return s.startswith('"') and '","' in s.replace('", "', '","')
+        if s.startswith("#"):
+            head = s.lstrip("#").strip()
+            if "," in head:
+                header = [c.strip().strip('"').lower() for c in head.split(",")]
+            continue
+        if s.startswith('"') and '","' in s.replace('", "', '","'):
+            return True
+        known = set(_CSV_VALUE_COLUMNS) | set(_CSV_HASH_COLUMNS)
+        return bool(known & set(header)) and s.count(",") == len(header) - 1
     return False
 
 
@@ -347,13 +360,21 @@ def _is_ip(text: str) -> bool:
 
 # Column name -> what it holds. ThreatFox says the type in `ioc_type`.
 _CSV_VALUE_COLUMNS = ("url", "dst_ip", "ip", "ip_address", "domain", "host", "ioc_value")
-_CSV_HASH_COLUMNS = ("sha256_hash", "sha1_hash", "md5_hash")
-_CSV_NOTE_COLUMNS = ("malware", "malware_printable", "signature", "threat", "threat_type")
+# abuse.ch's SSL Blacklist lists certificates by "SHA1" and its JA3 list clients by "ja3_md5".
+_CSV_HASH_COLUMNS = ("sha256_hash", "sha1_hash", "md5_hash", "sha1", "ja3_md5")
+_CSV_NOTE_COLUMNS = (
+    "malware",
+    "malware_printable",
+    "signature",
+    "threat",
+    "threat_type",
+    "listingreason",
+)
 
 
 def _csv_category(row: dict[str, str], columns: list[str]) -> str:
-    threat = (row.get("threat_type") or row.get("threat") or "").lower()
-    if "c2" in threat or "botnet_cc" in threat or "c2_status" in columns:
+    threat = (row.get("threat_type") or row.get("threat") or row.get("listingreason") or "").lower()
+    if "c2" in threat or "c&c" in threat or "botnet_cc" in threat or "c2_status" in columns:
         return "c2"
     return "malware"  # every abuse.ch feed lists malware: downloads, C2s, samples
 

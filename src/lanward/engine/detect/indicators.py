@@ -6,7 +6,12 @@ files) and handed over as `EngineConfig.indicators`. Each flow is checked for
 - its remote IP (the side that is not home; both sides when neither is) against IPs and CIDRs,
 - its SNI / requested host name (TLS SNI, HTTP Host, DNS query) against domains, subdomains
   included,
-- its JA4 TLS client fingerprint against JA4 entries.
+- its JA4 TLS client fingerprint against JA4 entries,
+
+and each application-layer event: HTTP request URLs against URLs, TLS client hellos' JA3 and
+servers' JA3S against MD5 entries, the server certificate's SHA-1 fingerprint against SHA-1
+entries (abuse.ch's SSL Blacklist lists the certificates of botnet C2 servers), and, when the
+client sent no server name, the names the certificate is for against domains.
 
 A match is kind `indicator_match`, `high` when the entry comes from a malware or C2 feed and
 `medium` otherwise, naming the feed, the line and the entry. One alert per (device address,
@@ -21,7 +26,14 @@ from typing import Any
 
 from lanward.engine.detect.alerts import HomeNets, alert
 from lanward.engine.detect.feeds import MALICIOUS, Indicator, Indicators
-from lanward.engine.events import DnsQuery, Flow, HttpTransaction, TlsClientHello
+from lanward.engine.events import DnsQuery, Flow, HttpTransaction, TlsClientHello, TlsServerHello
+
+MAX_NAMES_CHECKED = 20  # of a certificate's names, when no SNI was sent
+
+
+def _common_names(subject: str) -> list[str]:
+    return [part[3:] for part in subject.split(", ") if part.startswith("CN=")]
+
 
 _WHY = {
     "c2": "a command-and-control server: the device is likely infected and taking orders",
@@ -93,6 +105,9 @@ class IndicatorMatch:
             if hit is not None:
                 found.append(("ja3", event.ja3_hash, hit))
             app = "TLS"
+        elif isinstance(event, TlsServerHello):
+            found = self._server(event)
+            app = "TLS"
         elif isinstance(event, DnsQuery):
             hit = self.indicators.match_domain(event.name)
             if hit is not None:
@@ -115,6 +130,27 @@ class IndicatorMatch:
             if self._first_in_a_while((local_ip, ind.type, ind.value), event.ts_ms)
         ]
 
+    def _server(self, event: TlsServerHello) -> list[tuple[str, str, Indicator]]:
+        found: list[tuple[str, str, Indicator]] = []
+        hit = self.indicators.match_hash(event.ja3s_hash)
+        if hit is not None:
+            found.append(("ja3s", event.ja3s_hash, hit))
+        for cert in event.certificates:
+            hit = self.indicators.match_hash(cert.sha1)
+            if hit is not None:
+                found.append(("certificate", cert.fingerprint, hit))
+                break
+        if event.certificates and not (event.client and event.client.sni):
+            # No SNI told whom the device reached: the server's certificate does.
+            own = event.certificates[0]
+            names = own.names or tuple(_common_names(own.subject))
+            for name in names[:MAX_NAMES_CHECKED]:
+                hit = self.indicators.match_domain(name.removeprefix("*."))
+                if hit is not None:
+                    found.append(("certificate_name", name, hit))
+                    break
+        return found
+
     def _first_in_a_while(self, key: tuple[str, str, str], ts_ms: int) -> bool:
         last = self.last_alert.get(key)
         if last is not None and ts_ms - last < self.repeat_ms:
@@ -135,6 +171,9 @@ class IndicatorMatch:
             "ja4": "TLS fingerprint (JA4)",
             "ja3": "TLS fingerprint (JA3)",
             "url": "web address",
+            "ja3s": "server's TLS fingerprint (JA3S)",
+            "certificate": "TLS certificate (SHA-1 fingerprint)",
+            "certificate_name": "TLS certificate's name",
         }[field]
         why = _WHY.get(ind.category, "listed as a threat by that feed")
         entry = ind.source or ind.value

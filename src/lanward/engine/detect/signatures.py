@@ -2,10 +2,10 @@
 
 `EngineConfig.rules` is the compiled rule set (`lanward analyze --rules FILE` builds one with
 lanward's own rules plus the files); None means lanward's own rules (engine/rules/lanward.rules)
-only. Each matching rule gives one alert per transaction (HTTP request, DNS query, TLS hello):
-severity from the rule's priority (1 high, 2 medium, 3 low, else info), kind from its classtype
-(attacks on web applications `web_attack`, everything else `network_protection`), and the
-device is the home side of the flow.
+only. Each matching rule gives one alert per transaction (HTTP request, DNS query, TLS hello,
+the server's TLS answer): severity from the rule's priority (1 high, 2 medium, 3 low, else
+info), kind from its classtype (attacks on web applications `web_attack`, everything else
+`network_protection`), and the device is the home side of the flow.
 """
 
 from __future__ import annotations
@@ -15,7 +15,13 @@ from typing import Any
 
 from lanward.engine.detect.alerts import HomeNets, alert
 from lanward.engine.devices import DEFAULT_HOME_NETS
-from lanward.engine.events import AppEvent, DnsQuery, HttpTransaction, TlsClientHello
+from lanward.engine.events import (
+    AppEvent,
+    DnsQuery,
+    HttpTransaction,
+    TlsClientHello,
+    TlsServerHello,
+)
 from lanward.engine.rules import FlowStates, Match, RuleSet, Variables
 
 MAX_VALUE = 300  # characters of the matched buffer kept in the evidence
@@ -36,6 +42,13 @@ BUFFER_WORDS = {
     "tls.sni": "the TLS server name",
     "ja3.hash": "the TLS fingerprint (JA3)",
     "ja3.string": "the TLS fingerprint (JA3)",
+    "ja3s.hash": "the server's TLS fingerprint (JA3S)",
+    "ja3s.string": "the server's TLS fingerprint (JA3S)",
+    "tls.cert_subject": "the server certificate's subject",
+    "tls.cert_issuer": "the server certificate's issuer",
+    "tls.cert_serial": "the server certificate's serial number",
+    "tls.cert_fingerprint": "the server certificate's fingerprint",
+    "tls.certs": "a certificate of the server's chain",
 }
 
 
@@ -62,7 +75,7 @@ def _app(event: AppEvent) -> str:
         return "HTTP"
     if isinstance(event, DnsQuery):
         return "DNS"
-    if isinstance(event, TlsClientHello):
+    if isinstance(event, TlsClientHello | TlsServerHello):
         return "TLS"
     return ""
 

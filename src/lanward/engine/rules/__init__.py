@@ -17,7 +17,10 @@ What runs (everything else is reported and the rule skipped, never half-applied)
   http.content_type, http.content_len, http.connection, http.referer, http.accept*, and on the
   response http.stat_code, http.response_body, http.location, http.server, file.data (the
   response body, or the request body in a to_server rule); dns.query, tls.sni, ja3.hash,
-  ja3.string; transforms dotprefix, to_lowercase, to_uppercase, strip_whitespace,
+  ja3.string, and on the server's side of TLS (up to 1.2: TLS 1.3 encrypts the certificate)
+  tls.cert_subject, tls.cert_issuer, tls.cert_serial, tls.cert_fingerprint (of the server's
+  own certificate), tls.certs (each certificate of the chain), ja3s.hash and ja3s.string; a
+  rule may mix the client's and the server's TLS buffers; transforms dotprefix, to_lowercase, to_uppercase, strip_whitespace,
   compress_whitespace, url_decode, to_md5/sha1/sha256;
 - content (nocase, negation, startswith, endswith, offset, depth, distance, within, hex),
   pcre (i s m x A E R and the buffer letters U I M V W Z H C P Q S), bsize, urilen, isdataat;

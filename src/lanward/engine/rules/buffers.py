@@ -12,7 +12,13 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 
-from lanward.engine.events import AppEvent, DnsQuery, HttpTransaction, TlsClientHello
+from lanward.engine.events import (
+    AppEvent,
+    DnsQuery,
+    HttpTransaction,
+    TlsClientHello,
+    TlsServerHello,
+)
 from lanward.engine.rules import http_buffers as h
 
 # Sticky buffer keyword -> buffer name.
@@ -61,6 +67,19 @@ STICKY = {
     "ja3_hash": "ja3.hash",
     "ja3.string": "ja3.string",
     "ja3_string": "ja3.string",
+    "ja3s.hash": "ja3s.hash",
+    "ja3s_hash": "ja3s.hash",
+    "ja3s.string": "ja3s.string",
+    "ja3s_string": "ja3s.string",
+    "tls.cert_subject": "tls.cert_subject",
+    "tls_cert_subject": "tls.cert_subject",
+    "tls.cert_issuer": "tls.cert_issuer",
+    "tls_cert_issuer": "tls.cert_issuer",
+    "tls.cert_serial": "tls.cert_serial",
+    "tls_cert_serial": "tls.cert_serial",
+    "tls.cert_fingerprint": "tls.cert_fingerprint",
+    "tls_cert_fingerprint": "tls.cert_fingerprint",
+    "tls.certs": "tls.certs",
 }
 # Legacy content modifiers: they move the content just before them into the buffer.
 MODIFIERS = {
@@ -77,7 +96,22 @@ MODIFIERS = {
     "http_cookie": "http.cookie",
 }
 # Buffers that exist only in a request, only in a response, or on both sides.
-RESPONSE_ONLY = frozenset({"http.stat_code", "http.response_body", "http.location", "http.server"})
+# The server's side of a TLS handshake (its hello and certificates).
+TLS_SERVER = (
+    "ja3s.hash",
+    "ja3s.string",
+    "tls.cert_subject",
+    "tls.cert_issuer",
+    "tls.cert_serial",
+    "tls.cert_fingerprint",
+    "tls.certs",
+)
+RESPONSE_ONLY = frozenset(
+    {"http.stat_code", "http.response_body", "http.location", "http.server", *TLS_SERVER}
+)
+# Buffers that hold several values (one per certificate of the chain): a rule matches when one
+# of them does, as Suricata's multi-buffers.
+MULTI = frozenset({"tls.certs"})
 BOTH_SIDES = frozenset(
     {
         "http.header",
@@ -121,7 +155,14 @@ EVENT_OF_BUFFER = {name: "http" for name in _HTTP}
 EVENT_OF_BUFFER.update(
     {"dns.query": "dns", "tls.sni": "tls", "ja3.hash": "tls", "ja3.string": "tls"}
 )
-EVENT_TYPES: dict[str, type] = {"http": HttpTransaction, "dns": DnsQuery, "tls": TlsClientHello}
+# The server's side of the handshake is its own event (it carries the client's hello too).
+EVENT_OF_BUFFER.update({name: "tls_server" for name in TLS_SERVER})
+EVENT_TYPES: dict[str, type] = {
+    "http": HttpTransaction,
+    "dns": DnsQuery,
+    "tls": TlsClientHello,
+    "tls_server": TlsServerHello,
+}
 
 
 def _text(value: str) -> bytes | None:
@@ -135,6 +176,8 @@ def extract(name: str, event: AppEvent, to_client: bool) -> bytes | None:
         return http(event, to_client) if http else None
     if isinstance(event, DnsQuery):
         return _text(event.name) if name == "dns.query" else None
+    if isinstance(event, TlsServerHello):
+        return _server(name, event)
     if isinstance(event, TlsClientHello):
         if name == "tls.sni":
             return _text(event.sni)
@@ -143,6 +186,37 @@ def extract(name: str, event: AppEvent, to_client: bool) -> bytes | None:
         if name == "ja3.string":
             return _text(event.ja3)
     return None
+
+
+def extract_all(name: str, event: AppEvent, to_client: bool) -> tuple[bytes, ...] | None:
+    """A multi-buffer's values (each certificate of the chain); a single buffer as one value."""
+    if name == "tls.certs":
+        if not isinstance(event, TlsServerHello) or not event.certificates:
+            return None
+        return tuple(c.der for c in event.certificates)
+    value = extract(name, event, to_client)
+    return None if value is None else (value,)
+
+
+def _server(name: str, event: TlsServerHello) -> bytes | None:
+    """The server's buffers; the client's (tls.sni, ja3) from the hello it carries. The cert_*
+    buffers are of the server's own certificate, the first of the chain (as Suricata)."""
+    if name in ("tls.sni", "ja3.hash", "ja3.string"):
+        return extract(name, event.client, False) if event.client is not None else None
+    if name == "ja3s.hash":
+        return _text(event.ja3s_hash)
+    if name == "ja3s.string":
+        return _text(event.ja3s)
+    if not event.certificates:
+        return None
+    cert = event.certificates[0]
+    value = {
+        "tls.cert_subject": cert.subject,
+        "tls.cert_issuer": cert.issuer,
+        "tls.cert_serial": cert.serial,
+        "tls.cert_fingerprint": cert.fingerprint,
+    }.get(name, "")
+    return _text(value)
 
 
 # --- transforms (Suricata's keywords that rewrite the sticky buffer before it is inspected) ---

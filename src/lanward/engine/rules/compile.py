@@ -72,12 +72,6 @@ FLOWBIT_OPS = {"set", "unset", "toggle", "isset", "isnotset"}
 # Sticky buffers in their old underscore spelling (the dotted ones are recognised by the dot).
 LEGACY_STICKY = {
     "http_response_line",
-    "tls_cert_subject",
-    "tls_cert_issuer",
-    "tls_cert_serial",
-    "tls_cert_fingerprint",
-    "ja3s_hash",
-    "ja3s_string",
     "ssh_proto",
     "ssh_software",
     "krb5_cname",
@@ -347,17 +341,23 @@ def compile_rule(
 
 def _event_of(proto: str, b: _Builder, meta: dict[str, str]) -> str:
     kinds = {EVENT_OF_BUFFER[name] for name in b.buffers}
+    if "tls_server" in kinds and kinds <= {"tls", "tls_server"}:
+        kinds = {"tls_server"}  # the server's event carries the client's hello too
+        if proto == "tls":
+            return "tls_server"
     if proto in PROTOCOLS:
         event = PROTOCOLS[proto]
         clash = kinds - {event}
         if clash:
-            raise Malformed(f"a {proto} rule cannot inspect {sorted(clash)[0]} buffers")
+            word = sorted(clash)[0].partition("_")[0]  # tls_server: the server's tls buffers
+            raise Malformed(f"a {proto} rule cannot inspect {word} buffers")
         return event
     if proto not in TRANSPORTS:
         b.unsupported.append(f"protocol {proto}")
         return ""
     if len(kinds) > 1:
-        raise Malformed(f"the rule mixes {' and '.join(sorted(kinds))} buffers")
+        words = sorted({kind.partition("_")[0] for kind in kinds})
+        raise Malformed(f"the rule mixes {' and '.join(words)} buffers")
     if not kinds:
         if not b.unsupported:
             b.unsupported.append(f"{proto} rule without an application-layer buffer")

@@ -15,9 +15,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 
-from lanward.engine.events import AppEvent, DnsQuery, FlowKey, HttpTransaction, TlsClientHello
+from lanward.engine.events import AppEvent, FlowKey
 from lanward.engine.rules.addresses import Group, Variables
-from lanward.engine.rules.buffers import TRANSFORMS, extract
+from lanward.engine.rules.buffers import EVENT_TYPES, TRANSFORMS, extract_all
 from lanward.engine.rules.compile import Malformed, Unsupported, compile_rule
 from lanward.engine.rules.inspect import inspect
 from lanward.engine.rules.reader import parse_rule, rule_texts
@@ -26,7 +26,7 @@ from lanward.engine.rules.rule import Rule
 from lanward.engine.rules.threshold import Thresholds
 
 BUILTIN_SOURCE = "lanward.rules"
-EVENT_KIND = {HttpTransaction: "http", DnsQuery: "dns", TlsClientHello: "tls"}
+EVENT_KIND = {event_type: kind for kind, event_type in EVENT_TYPES.items()}
 
 
 @dataclass
@@ -226,8 +226,8 @@ class _Context:
         self.flow = flow
         self.src = _ip(flow.src_ip)
         self.dst = _ip(flow.dst_ip)
-        self.values: dict[tuple[str, tuple[str, ...], bool], bytes | None] = {}
-        self.lowered: dict[tuple[str, tuple[str, ...], bool], bytes] = {}
+        self.values: dict[tuple[str, tuple[str, ...], bool], tuple[bytes, ...] | None] = {}
+        self.lowered: dict[tuple[str, tuple[str, ...], bool], tuple[bytes, ...]] = {}
         self.membership: dict[tuple[int, object], bool] = {}  # (group, address or port) -> in it
 
     def addresses_match(self, rule: Rule, to_client: bool) -> bool:
@@ -256,14 +256,21 @@ class _Context:
             and self._in(rule.dst_ports, dport)
         )
 
-    def value(self, name: str, transforms: Iterable[str], to_client: bool) -> bytes | None:
+    def value(
+        self, name: str, transforms: Iterable[str], to_client: bool
+    ) -> tuple[bytes, ...] | None:
+        """The buffer's values: one, or one per item of a multi-buffer (tls.certs)."""
         key = (name, tuple(transforms), to_client)
         if key not in self.values:
-            data = extract(name, self.event, to_client)
-            if data is not None:
-                for transform in key[1]:
-                    data = TRANSFORMS[transform](data)
-            self.values[key] = data
+            values = extract_all(name, self.event, to_client)
+            if values is not None and key[1]:
+                changed = []
+                for data in values:
+                    for transform in key[1]:
+                        data = TRANSFORMS[transform](data)
+                    changed.append(data)
+                values = tuple(changed)
+            self.values[key] = values
         return self.values[key]
 
     def inspect(self, rule: Rule, to_client: bool) -> Match | None:
@@ -272,25 +279,28 @@ class _Context:
         if rule.prefilter is not None:
             index, pattern, nocase = rule.prefilter
             spec = rule.buffers[index]
-            data = self.value(spec.name, spec.transforms, to_client)
-            if data is None:
+            values = self.value(spec.name, spec.transforms, to_client)
+            if values is None:
                 return None
             if nocase:
                 key = (spec.name, tuple(spec.transforms), to_client)
                 lowered = self.lowered.get(key)
                 if lowered is None:
-                    lowered = self.lowered[key] = data.lower()
-                data = lowered
-            if pattern not in data:
+                    lowered = self.lowered[key] = tuple(v.lower() for v in values)
+                values = lowered
+            if not any(pattern in v for v in values):
                 return None
         if not self.addresses_match(rule, to_client):
             return None
         seen: dict[str, bytes] = {}
         for spec in rule.buffers:
-            data = self.value(spec.name, spec.transforms, to_client)
-            if data is None or not inspect(spec.matchers, data):
+            values = self.value(spec.name, spec.transforms, to_client)
+            if values is None:
                 return None
-            seen[spec.name] = data
+            hit = next((v for v in values if inspect(spec.matchers, v)), None)
+            if hit is None:
+                return None
+            seen[spec.name] = hit
         if rule.buffers:
             first = rule.buffers[0].name
             return Match(rule, first, seen[first], seen, to_client)
