@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.db.models import QuerySet
+from django.test import Client
 from django.utils import timezone
 
 from lanward.inventory.models import DeviceEvent, StationNotice
@@ -236,3 +237,44 @@ def test_many_new_devices_at_once_are_one_notification(cast: dict[str, Any]) -> 
     sources.collect()
     latest = Notification.objects.filter(recipient=cast["owner"]).first()
     assert latest is not None and latest.device == late and latest.has_device_actions
+
+
+def test_many_alerts_of_one_kind_about_one_device_are_one_notification(
+    cast: dict[str, Any],
+) -> None:
+    """An infected laptop reaching thirty listed hosts: one notification about it, not thirty."""
+    sources.collect()
+    laptop = make_device("aa:bb:cc:00:03:01", name="Laptop")
+    many = [
+        {
+            **engine_alert(f"Laptop reached listed host {i}", mac=laptop.mac),
+            "kind": "network_protection",
+            "detector": "indicator_match",
+            "dst": f"198.51.100.{i}",
+        }
+        for i in range(1, 31)
+    ]
+    many[7]["severity"] = "critical"
+    few = [
+        engine_alert("Camera reached a botnet server", severity="medium", mac="aa:bb:cc:00:03:02")
+    ]
+    save_alerts(many + few)
+
+    sources.collect()
+
+    notes = list(Notification.objects.filter(recipient=cast["owner"]).order_by("title"))
+    assert [n.title for n in notes] == [
+        "Camera reached a botnet server",
+        "Laptop: 30 alerts (network protection)",
+    ]
+    grouped = notes[1]
+    assert grouped.severity == "critical" and grouped.device == laptop
+    assert "198.51.100.1, 198.51.100.10," in grouped.body and "and 25 more" in grouped.body
+    assert grouped.url == f"/alerts/?kind=network_protection&open=1&device={laptop.pk}"
+    assert len(grouped.data["alerts"]) == 30
+    assert sources.collect()["alerts"] == 0
+    # The link lands on those thirty alerts.
+    client = Client()
+    client.force_login(cast["owner"])
+    table = client.get(grouped.url).content.decode().split('<table class="table">')[1]
+    assert table.count("Laptop reached listed host") == 30 and "Camera" not in table

@@ -233,3 +233,29 @@ def test_engine_takes_a_new_policy_without_restarting() -> None:
     )
     engine.flow(later)  # the allowance ran out
     assert [a["severity"] for a in engine.alerts] == ["high", "info", "high"]
+
+
+def test_alerts_about_one_device_and_its_page_panel(owner_client, device):
+    other = make_device("02:00:00:00:00:09", ips=["192.168.1.30"], name="Kitchen tablet")
+    save_alerts([rdp(), router()])
+    save_alerts([{**rdp(src="203.0.113.77"), "mac": other.mac, "dst": "192.168.1.30"}])
+    mine = owner_client.get(f"/alerts/?device={device.pk}").content.decode()
+    assert mine.count('href="/alerts/') >= 2 and "192.168.1.30" not in mine
+    assert f'name="device" value="{device.pk}" checked' in mine and "Study PC" in mine
+    theirs = owner_client.get(f"/alerts/?device={other.pk}&kind=remote_access").content.decode()
+    assert "192.168.1.30" in theirs and "admin console" not in theirs
+    # A device that is not there (deleted since the link was made) shows no one's alerts.
+    gone = owner_client.get("/alerts/?device=99999")
+    assert gone.status_code == 200 and "203.0.113" not in gone.content.decode()
+    assert owner_client.get("/alerts/?device=abc").status_code == 200  # ignored, not a 500
+    eve = owner_client.get(f"/alerts/eve.json?device={other.pk}")
+    assert len(b"".join(eve.streaming_content).splitlines()) == 1
+
+    page = owner_client.get(f"/devices/{device.pk}/").content.decode()
+    panel = page.split('class="panel alerts-panel"')[1].split("</section>")[0]
+    assert "opened an RDP session" in panel and "admin console" in panel
+    assert f'href="/alerts/?device={device.pk}"' in panel
+    Alert.objects.filter(device=device).update(acknowledged=True)
+    panel = owner_client.get(f"/devices/{device.pk}/").content.decode()
+    panel = panel.split('class="panel alerts-panel"')[1].split("</section>")[0]
+    assert "No alerts waiting for you." in panel and f"?device={device.pk}" in panel

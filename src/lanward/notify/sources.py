@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 from django.apps import apps
 from django.db import models, transaction
@@ -31,7 +32,7 @@ from django.db.models import Max, QuerySet
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
-from .models import SEVERITIES, SourceCursor
+from .models import SEVERITIES, SourceCursor, severity_rank
 from .services import Message, publish_message
 
 log = logging.getLogger("lanward.notify")
@@ -67,26 +68,69 @@ def source(name: str, model: str) -> Callable[[SourceFn], SourceFn]:
 # --- The sources ------------------------------------------------------------------------------
 
 
+# When this many alerts of one kind about one device arrive together (a device hitting many
+# listed hosts, an infected laptop scanning the home), they are one notification, at the
+# highest severity among them, pointing at the alerts list filtered to that device and kind.
+GROUP_ALERTS_AT = 4
+
+
 @source("alerts", "threats.Alert")
 def alerts(rows: QuerySet[Any]) -> Iterator[tuple[int, Message | None]]:
-    for alert in rows.select_related("device"):
-        where = f"{alert.src} → {alert.dst}" if alert.src or alert.dst else ""
-        body = " · ".join(
-            x for x in (f"Device: {alert.device}" if alert.device else "", where) if x
-        )
-        yield (
-            alert.pk,
-            Message(
-                kind="alert",
-                severity=alert.severity if alert.severity in SEVERITIES else "info",
-                title=alert.summary[:200] or alert.kind,
-                body=body,
-                url=_url("threats:alert", alert.pk) or reverse("threats:alerts"),
-                data={"alert": alert.pk, "kind": alert.kind, "src": alert.src, "dst": alert.dst},
-                device=alert.device,
-                source_key=f"alert:{alert.pk}",
-            ),
-        )
+    batch = list(rows.select_related("device"))
+    groups: dict[tuple[object, str], list[Any]] = {}
+    for alert in batch:
+        groups.setdefault((alert.device_id or alert.src, alert.kind), []).append(alert)
+    for alert in batch:
+        group = groups[(alert.device_id or alert.src, alert.kind)]
+        if len(group) < GROUP_ALERTS_AT:
+            yield alert.pk, _one_alert(alert)
+        elif alert is group[0]:
+            yield alert.pk, _alerts_together(group)
+        else:
+            yield alert.pk, None
+
+
+def _one_alert(alert: Any) -> Message:
+    where = f"{alert.src} → {alert.dst}" if alert.src or alert.dst else ""
+    body = " · ".join(x for x in (f"Device: {alert.device}" if alert.device else "", where) if x)
+    return Message(
+        kind="alert",
+        severity=alert.severity if alert.severity in SEVERITIES else "info",
+        title=alert.summary[:200] or alert.kind,
+        body=body,
+        url=_url("threats:alert", alert.pk) or reverse("threats:alerts"),
+        data={"alert": alert.pk, "kind": alert.kind, "src": alert.src, "dst": alert.dst},
+        device=alert.device,
+        source_key=f"alert:{alert.pk}",
+    )
+
+
+def _alerts_together(group: list[Any]) -> Message:
+    first = group[0]
+    severity = max(
+        (a.severity if a.severity in SEVERITIES else "info" for a in group), key=severity_rank
+    )
+    who = first.device.display_name if first.device else first.src or "A device"
+    label = first.kind_label
+    remotes = sorted({a.dst if a.src == first.src else a.src for a in group} - {""})
+    shown = ", ".join(remotes[:5]) + (f" and {len(remotes) - 5} more" if len(remotes) > 5 else "")
+    query = {"kind": first.kind, "open": "1"}
+    if first.device_id:
+        query["device"] = str(first.device_id)
+    return Message(
+        kind="alert",
+        severity=severity,
+        title=f"{who}: {len(group)} alerts ({label.lower()})"[:200],
+        body=(
+            f"{first.summary[:200]}"
+            + (f" Other side: {shown}." if shown else "")
+            + " See them together in Alerts."
+        ),
+        url=reverse("threats:alerts") + "?" + urlencode(query),
+        data={"alerts": [a.pk for a in group], "kind": first.kind, "src": first.src},
+        device=first.device,
+        source_key=f"alerts:{first.pk}+{len(group) - 1}",
+    )
 
 
 # When this many new devices arrive together (a station's first look at the home, a party),

@@ -43,7 +43,13 @@ def _filtered(request: HttpRequest) -> tuple[QuerySet[Alert], dict[str, object]]
     open_only = request.GET.get("open") == "1"
     if open_only:
         alerts = alerts.filter(acknowledged=False)
-    return alerts, {"severity": severity, "kind": kind, "open_only": open_only}
+    device = None
+    wanted = request.GET.get("device", "")
+    if wanted.isdigit():
+        device = Device.objects.filter(pk=int(wanted)).first()
+        alerts = alerts.filter(device=device) if device is not None else alerts.none()
+    filters = {"severity": severity, "kind": kind, "open_only": open_only, "device": device}
+    return alerts, filters
 
 
 @console_required
