@@ -76,6 +76,14 @@ RECORDS = {
     "truncate.org": {"A": ["93.184.215.50"]},
     "a.truncate.org": {"A": ["93.184.215.51"]},
     "ip-trigger.example.com": {"A": ["10.0.0.2"]},  # the zone's rpz-ip trigger (10.0.0.2/32)
+    # Names whose answers point into a C2 address list (not listed by name themselves).
+    "fastflux.example.net": {"A": ["198.51.100.7"]},
+    "mixed.example.net": {"A": ["93.184.215.70", "203.0.113.66"]},
+    "c2-v6.example.net": {"AAAA": ["2001:db8:c2::5"]},
+    # Record data only (no packet goes there): a public address, since the documentation
+    # ranges count as private and rebinding protection would refuse them anyway.
+    "allowed-c2.example.org": {"A": ["185.220.101.8"]},
+    "clean.example.net": {"A": ["93.184.215.71"]},
     # list refresh
     "old.example.org": {"A": ["93.184.215.60"]},
     "new.example.org": {"A": ["93.184.215.61"]},
@@ -96,6 +104,11 @@ def upstream() -> Iterator[AuthServer]:
 def lists_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("lists")
     (folder / "blocked.txt").write_text("# malware\nblocked.example.org\n")
+    # A C2 address list (Feodo Tracker's IP blocklist has this shape): networks and addresses.
+    (folder / "c2-addresses.txt").write_text(
+        "# botnet C2 servers\n198.51.100.0/24\n203.0.113.66\n2001:db8:c2::/48\n185.220.101.0/24\n"
+        "10.0.0.0/8\n"
+    )
     (folder / "ads.txt").write_text(
         "[Adblock Plus 2.0]\n! ads\n||ads.example.org^\n@@||ok.ads.example.org^\n"
     )
@@ -115,8 +128,12 @@ def resolver(
         f"malware={lists_dir / 'blocked.txt'}",
         "--list",
         f"ads={lists_dir / 'ads.txt'}",
+        "--list",
+        f"malware={lists_dir / 'c2-addresses.txt'}",
         "--allow",
         "allowed.blocked.example.org",
+        "--allow",
+        "allowed-c2.example.org",
         "--block-answer",
         "nxdomain",
         "--timeout",
@@ -204,6 +221,29 @@ def test_block_answer_null_or_an_address(blocking_server: tuple[str, DnsProcess]
 
 
 # --- forwarding and caching -------------------------------------------------------------------
+
+
+def test_answers_pointing_at_listed_c2_addresses_are_blocked(
+    resolver: DnsProcess, upstream: AuthServer
+) -> None:
+    """A name no list knows (fast flux, a fresh domain) whose answer points at a listed C2
+    address or network is blocked all the same, from the cache too."""
+    for name, rdtype in (
+        ("fastflux.example.net", "A"),  # inside 198.51.100.0/24
+        ("mixed.example.net", "A"),  # one good address, one listed: blocked
+        ("c2-v6.example.net", "AAAA"),  # inside 2001:db8:c2::/48
+    ):
+        for attempt in range(2):  # the second comes from the cache
+            response = udp(resolver.port, name, rdtype)
+            assert (rcode(response), response.answer) == ("NXDOMAIN", []), (name, attempt)
+            assert soa_owner(response) == "blocked.lanward."
+        assert dig(resolver.port, name, rdtype).status == "NXDOMAIN"
+        assert upstream.count(name, rdtype) == 1  # asked once, then cached: checked both times
+    # The allowlist wins over address triggers; an unrelated name is untouched; and a private
+    # network line (10.0.0.0/8) is not an address trigger: the home must not go dark.
+    assert addresses(udp(resolver.port, "allowed-c2.example.org")) == {"185.220.101.8"}
+    assert addresses(udp(resolver.port, "clean.example.net")) == {"93.184.215.71"}
+    assert addresses(udp(resolver.port, "router.lan")) == {"192.168.1.1"}
 
 
 def test_forwarded_answers_are_cached_by_ttl_and_negative_answers_by_soa_minimum(
@@ -343,17 +383,11 @@ RPZ_ZONE = CORPUS / "blocklists" / "rpz" / "basic.rpz"
 # Where lanward and unbound answer the same query differently, and why. Each entry pins both
 # answers: (rcode, TC, answer records) or "no answer". Not compared: TTLs (lanward gives RPZ
 # local data its 60 s block TTL, unbound the zone's 2 h) and authority sections (lanward adds
-# its own SOA to negative answers so clients cache them).
-KNOWN_DISAGREEMENTS: dict[tuple[str, str], tuple[str, object, object]] = {
-    # The zone's rpz-ip trigger (32.2.0.0.10.rpz-ip CNAME .): unbound's respip module turns an
-    # answer holding 10.0.0.2 into NXDOMAIN. lanward implements QNAME triggers only (it reports
-    # the rpz-ip line as skipped) and refuses the answer anyway, as DNS rebinding.
-    ("ip-trigger.example.com", "A"): (
-        "lanward has no rpz-ip triggers; its rebinding protection refuses the private answer",
-        ("REFUSED", False, frozenset()),
-        ("NXDOMAIN", False, frozenset()),
-    ),
-}
+# its own SOA to negative answers so clients cache them). None left: the zone's rpz-ip trigger
+# (32.2.0.0.10.rpz-ip CNAME .) turns an answer holding 10.0.0.2 into NXDOMAIN in both.
+KNOWN_DISAGREEMENTS: dict[tuple[str, str], tuple[str, object, object]] = {}
+# Names whose upstream answer trips an address trigger of the zone.
+ANSWER_TRIGGERED = [("ip-trigger.example.com", "A")]
 
 
 def rpz_triggers(zone_text: str) -> list[str]:
@@ -419,6 +453,7 @@ def test_rpz_qname_triggers_answer_like_unbound(rpz_pair: tuple[DnsProcess, DnsP
     # TCP-only over TCP: both resolve normally.
     cases += [(name, "A", "tcp") for name in ("truncate.org", "a.truncate.org")]
     cases += [(name, "A", "udp") for name, _ in KNOWN_DISAGREEMENTS]
+    cases += [(name, rdtype, "udp") for name, rdtype in ANSWER_TRIGGERED]
     with ThreadPoolExecutor(max_workers=16) as pool:  # drops cost a timeout each: ask at once
         futures = {
             (case, server.name): pool.submit(outcome, server.port, *case)
@@ -454,23 +489,30 @@ def test_rpz_qname_triggers_answer_like_unbound(rpz_pair: tuple[DnsProcess, DnsP
             }
         ),
     )
+    # The rpz-ip trigger: NXDOMAIN in both, not lanward's rebinding refusal of a private answer.
+    assert results[("ip-trigger.example.com", "A", "udp"), "lanward"] == (
+        "NXDOMAIN",
+        False,
+        frozenset(),
+    )
     applied = unbound.log()
     for name in ("nxdomain.org", "example.net", "truncate.org", "local.org", "local-a.org"):
         assert f"rpz: applied [basic] {name}." in applied
-    for reason in ("rpz-client-ip trigger", "rpz-ip trigger", "rpz-nsdname trigger"):
-        assert reason in lanward.log()  # reported as skipped, not silently ignored
+    assert "rpz-nsdname trigger" in lanward.log()  # reported as skipped, not silently ignored
+    assert "rpz-ip trigger" not in lanward.log() and "rpz-client-ip trigger" not in lanward.log()
 
 
-def test_rpz_client_ip_trigger_only_applies_in_unbound(
+def test_rpz_client_ip_trigger_drops_that_client_in_both(
     rpz_pair: tuple[DnsProcess, DnsProcess],
 ) -> None:
-    """A documented disagreement: the zone's `24.0.0.0.127.rpz-client-ip CNAME rpz-drop.` drops
-    every query from 127.0.0.0/24 in unbound; lanward has no client-ip triggers (its per-device
-    policies do that job) and answers."""
+    """The zone's `24.0.0.0.127.rpz-client-ip CNAME rpz-drop.` drops every query from
+    127.0.0.0/24, in unbound and in lanward alike; ::1 is not in it and is answered."""
     lanward, unbound = rpz_pair
-    assert addresses(udp(lanward.port, "www.example.com")) == {"93.184.215.14"}
-    with pytest.raises(dns.exception.Timeout):
-        udp(unbound.port, "www.example.com", timeout=1)
+    for server in (lanward, unbound):
+        with pytest.raises(dns.exception.Timeout):
+            udp(server.port, "www.example.com", timeout=1)
+        answer = udp(server.port, "www.example.com", host="::1", timeout=2)
+        assert addresses(answer) == {"93.184.215.14"}, server.name
 
 
 # --- malformed packets ------------------------------------------------------------------------

@@ -77,9 +77,10 @@ def test_build_policy_counts_what_a_list_cannot_express(data_dir, list_file):
 
     rpz.refresh_from_db()
     eth.refresh_from_db()
-    assert rpz.entries == 2  # the name and its wildcard
-    assert "rpz-ip trigger (only QNAME triggers apply to queries)" in rpz.rejected_reasons
+    assert rpz.entries == 3  # the name, its wildcard and the rpz-ip trigger
     assert policy.decide("deep.sub.zone-bad.example", EVERYTHING).action == "nxdomain"
+    answer = policy.decide_answer(["93.184.215.14", "10.0.0.1"], EVERYTHING)
+    assert (answer.action, answer.list_name, answer.rule) == ("nxdomain", "rpz", "10.0.0.1")
     assert eth.entries == 1 and eth.rejected == 2
     assert not policy.decide("eth-good.example", EVERYTHING).blocked
 

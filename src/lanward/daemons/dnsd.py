@@ -153,9 +153,14 @@ class Resolver:
         name = question.name.to_text().rstrip(".").lower()
         qtype = dns.rdatatype.to_text(question.rdtype)
         record = QueryRecord(time.time(), client, name, qtype, "allowed")
-        decision: Decision = (
-            self.policy.decide(name, self.profile_for(client)) if name else Decision("allow")
-        )
+        profile = self.profile_for(client)
+        decision = Decision("allow")
+        if not profile.paused:
+            decision = self.policy.decide_client(client, profile)  # RPZ rpz-client-ip
+        if decision.action == "allow" and name:
+            decision = self.policy.decide(name, profile)
+        elif decision.action == "passthru":
+            decision = Decision("allow", rule=decision.rule, reason=decision.reason)
         if decision.action == "tcp-only" and tcp:
             decision = Decision("allow")  # RPZ TCP-only: a client that came back over TCP passes
         if decision.category == "safe-search":
@@ -165,21 +170,17 @@ class Resolver:
                 await self._follow_local_cname(response, client)
             return self._finish(record, response, query, tcp, started)
         if decision.blocked:
-            self.stats["blocked"] += 1
-            record.action, record.list_name, record.category, record.rule = (
-                "blocked" if decision.action in ("block", "nxdomain") else f"rpz-{decision.action}",
-                decision.list_name,
-                decision.category,
-                decision.rule,
-            )
-            response = answers.blocked(query, decision, self.config.block_mode)
-            if response is not None and decision.action == "local":
-                await self._follow_local_cname(response, client)
-            return self._finish(record, response, query, tcp, started)
+            return await self._block(record, decision, query, client, tcp, started)
+        # Addresses in the answer are checked unless the name was explicitly allowed.
+        check_answer = not decision.rule
         now = time.monotonic()
         cached = self.cache.get(query, now)
         if cached is not None:
             record.cached = True
+            if check_answer:
+                hit = self._answer_trigger(cached, profile, tcp)
+                if hit is not None:
+                    return await self._block(record, hit, query, client, tcp, started)
             return self._finish(record, _client_response(query, cached), query, tcp, started)
         upstream_response, upstream = await self._forward(query)
         if upstream_response is None:
@@ -188,11 +189,46 @@ class Resolver:
                 record, answers.refused(query, dns.rcode.SERVFAIL), query, tcp, started
             )
         record.upstream = str(upstream)
+        if check_answer:
+            hit = self._answer_trigger(upstream_response, profile, tcp)
+            if hit is not None:
+                self.cache.put(query, upstream_response, now)  # the next client may differ
+                return await self._block(record, hit, query, client, tcp, started)
         if self._rebinding(name, upstream_response):
             record.action = "rebinding-refused"
             return self._finish(record, answers.refused(query), query, tcp, started)
         self.cache.put(query, upstream_response, now)
         return self._finish(record, _client_response(query, upstream_response), query, tcp, started)
+
+    def _answer_trigger(
+        self, response: dns.message.Message, profile: Profile, tcp: bool
+    ) -> Decision | None:
+        """The list rule an answer's addresses trigger (RPZ rpz-ip, C2 address lists), if any."""
+        decision = self.policy.decide_answer(answers.addresses(response), profile)
+        if not decision.blocked or (decision.action == "tcp-only" and tcp):
+            return None
+        return decision
+
+    async def _block(
+        self,
+        record: QueryRecord,
+        decision: Decision,
+        query: dns.message.Message,
+        client: str,
+        tcp: bool,
+        started: float,
+    ) -> bytes | None:
+        self.stats["blocked"] += 1
+        record.action, record.list_name, record.category, record.rule = (
+            "blocked" if decision.action in ("block", "nxdomain") else f"rpz-{decision.action}",
+            decision.list_name,
+            decision.category,
+            decision.rule,
+        )
+        response = answers.blocked(query, decision, self.config.block_mode)
+        if response is not None and decision.action == "local":
+            await self._follow_local_cname(response, client)
+        return self._finish(record, response, query, tcp, started)
 
     async def _follow_local_cname(self, response: dns.message.Message, client: str) -> None:
         """RPZ local data that is a CNAME (to a block or explanation page): resolve the target,

@@ -174,9 +174,7 @@ class Enforcement:
             found: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = [
                 ipaddress.ip_network(ip) for ip in indicators.ips
             ]
-            for (version, prefix), table in indicators.networks.items():
-                kind = ipaddress.IPv4Network if version == 4 else ipaddress.IPv6Network
-                found += [kind((addr, prefix)) for addr in table]
+            found += [network for network, _ in indicators.networks.items()]
             for net in found:
                 keep_out = [*self.home.nets, *NOT_REMOTE]
                 home = any(net.overlaps(h) for h in keep_out if h.version == net.version)

@@ -7,6 +7,7 @@ from lanward.engine.applayer.tls import certificate
 from lanward.engine.detect.feeds import Indicators, parse_feed
 from lanward.engine.detect.indicators import IndicatorMatch
 from lanward.engine.events import (
+    DnsAnswer,
     DnsQuery,
     FlowKey,
     HttpTransaction,
@@ -198,3 +199,26 @@ def test_certificate_names_stand_in_for_a_missing_sni() -> None:
     # With an SNI the client said where it went: the names are not guessed from the certificate.
     named = dataclasses.replace(event, client=TlsClientHello(_key(port=443), 8, sni="ok.example"))
     assert d.app_event(named) == []
+
+
+def test_a_dns_answer_pointing_at_a_listed_address() -> None:
+    """An unlisted name resolving to a listed C2 address alerts before any connection, once;
+    the connection that follows folds into the same alert (same device, same server)."""
+    d = detector(FEED)
+    lookup = _key("192.168.1.1", 53)
+    answer = DnsAnswer(lookup, 10, "fresh-domain.example", "A", "NOERROR", ("198.51.100.7",))
+    [a] = d.app_event(answer)
+    assert (a["evidence"]["matched_field"], a["evidence"]["matched_value"]) == (
+        "resolved_ip",
+        "198.51.100.7",
+    )
+    assert a["severity"] == "high" and a["dst"] == "198.51.100.7"
+    assert a["summary"].startswith(
+        "192.168.1.10 looked up fresh-domain.example, which points to 198.51.100.7"
+    )
+    assert d.app_event(answer) == []  # folded for repeat_s
+    clean = DnsAnswer(lookup, 11, "ok.example", "A", "NOERROR", ("93.184.215.14",))
+    assert d.app_event(clean) == []
+    # A listed name already alerted on its query: its answer adds nothing.
+    listed = DnsAnswer(lookup, 12, "x.c2.bad.example", "A", "NOERROR", ("198.51.100.9",))
+    assert detector(FEED).app_event(listed) == []

@@ -3,6 +3,7 @@ no text makes the parser fail except with a ValueError that says what is wrong."
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 import time
@@ -288,13 +289,17 @@ def test_rpz_basic_zone() -> None:
     }
     # "*.x" triggers are kept apart from "x": they match below x, not x itself
     assert parsed.rpz_wildcards == {k: v for k, v in parsed.rpz.items() if k != "mail.nxdomain.org"}
-    assert parsed.accepted == 11
-    assert parsed.rejected == {
-        "rpz-client-ip trigger (only QNAME triggers apply to queries)": 2,
-        "rpz-ip trigger (only QNAME triggers apply to queries)": 1,
-        "rpz-nsdname trigger (only QNAME triggers apply to queries)": 3,
+    # Address triggers: answers holding 10.0.0.2, and everything 127.0.0.0/24 or 10.0.0.1 ask.
+    assert parsed.answer_ips == {ipaddress.ip_network("10.0.0.2/32"): RpzRule("nxdomain")}
+    assert parsed.client_ips == {
+        ipaddress.ip_network("127.0.0.0/24"): RpzRule("drop"),
+        ipaddress.ip_network("10.0.0.1/32"): RpzRule("tcp-only"),
     }
-    assert parsed.size == 11
+    assert parsed.accepted == 14
+    assert parsed.rejected == {
+        "rpz-nsdname trigger (needs the name servers of a recursive lookup; lanward forwards)": 3
+    }
+    assert parsed.size == 14
 
 
 RPZ = """\
@@ -323,7 +328,8 @@ def test_rpz_actions_and_local_data() -> None:
     assert parsed.rpz["relative.example"] == RpzRule("local", [("CNAME", "sinkhole.rpz.example.")])
     assert parsed.rpz["upper.example"] == RpzRule("drop")
     assert not parsed.rpz_wildcards
-    assert sum(parsed.rejected.values()) == 2
+    assert parsed.answer_ips == {ipaddress.ip_network("192.0.2.1/32"): RpzRule("nxdomain")}
+    assert sum(parsed.rejected.values()) == 1  # the nsdname trigger
 
 
 @pytest.mark.parametrize(

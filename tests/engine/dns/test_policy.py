@@ -277,3 +277,81 @@ def test_a_million_names(capsys: pytest.CaptureFixture[str]) -> None:
             f"{built - parsed_at:.2f} s; 100,000 lookups in {done - looked_up:.2f} s "
             f"({(done - looked_up) * 10:.1f} us each)"
         )
+
+
+# --- address triggers: the answer's addresses and the client's own ---------------------------
+
+ADDRESS_RPZ = """\
+$ORIGIN rpz.example.
+@ SOA ns.rpz.example. admin.rpz.example. 1 3600 600 86400 60
+@ NS ns.rpz.example.
+24.0.113.0.203.rpz-ip CNAME .
+32.9.113.0.203.rpz-ip CNAME rpz-passthru.
+48.zz.c2.db8.2001.rpz-ip CNAME rpz-drop.
+128.1.zz.db8.2001.rpz-ip CNAME *.
+24.0.2.0.192.rpz-client-ip CNAME rpz-drop.
+32.7.2.0.192.rpz-client-ip CNAME rpz-passthru.
+24.zz.1.zz.rpz-ip CNAME .
+33.1.2.3.4.rpz-ip CNAME .
+"""
+
+
+def address_policy() -> Policy:
+    return Policy.build(
+        [
+            BlockList("zone", "malware", parse(ADDRESS_RPZ)),
+            BlockList("c2 ips", "malware", parse("198.51.100.0/24\n185.220.101.9\n10.1.2.3\n")),
+            BlockList("ad ips", "ads", parse("185.220.102.0/24\n")),
+        ]
+    )
+
+
+def test_rpz_ip_triggers_most_specific_first() -> None:
+    p = address_policy()
+    d = p.decide_answer(["93.184.215.14", "203.0.113.5"])
+    assert (d.action, d.list_name, d.rule) == ("nxdomain", "zone", "203.0.113.5 in 203.0.113.0/24")
+    assert "the answer address 203.0.113.5 is on zone" in d.reason
+    assert p.decide_answer(["203.0.113.9"]).action == "passthru"  # the /32 wins over the /24
+    assert not p.decide_answer(["203.0.113.9"]).blocked
+    assert p.decide_answer(["2001:db8:c2:1::5"]).action == "drop"  # 48.zz.c2.db8.2001
+    assert p.decide_answer(["2001:db8::1"]).action == "nodata"  # 128.1.zz.db8.2001
+    assert p.decide_answer(["93.184.215.14", "2001:db8:1::1"]) == ALLOW
+    assert p.decide_answer([]) == ALLOW
+
+
+def test_address_lines_of_plain_lists_and_the_profile() -> None:
+    p = address_policy()
+    d = p.decide_answer(["185.220.101.9"])
+    assert (d.action, d.list_name, d.category, d.rule) == (
+        "block",
+        "c2 ips",
+        "malware",
+        "185.220.101.9",
+    )
+    assert p.decide_answer(["198.51.100.200"]).rule == "198.51.100.200 in 198.51.100.0/24"
+    # A private address line still blocks the literal name, never answers (the home's own).
+    assert p.decide_answer(["10.1.2.3"]) == ALLOW
+    assert p.decide("10.1.2.3").blocked
+    # A profile that does not block ads is not stopped by the ad list's addresses.
+    no_ads = Profile(frozenset({"malware"}))
+    assert p.decide_answer(["185.220.102.4"]).list_name == "ad ips"
+    assert p.decide_answer(["185.220.102.4"], no_ads) == ALLOW
+    assert p.decide_answer(["185.220.101.9"], no_ads).blocked
+    assert p.decide_answer(["185.220.101.9"], Profile(frozenset())) == ALLOW
+
+
+def test_rpz_client_ip_triggers() -> None:
+    p = address_policy()
+    assert p.decide_client("192.0.2.55").action == "drop"
+    assert p.decide_client("::ffff:192.0.2.55").action == "drop"  # from a dual-stack socket
+    assert p.decide_client("192.0.2.7").action == "passthru"
+    assert p.decide_client("192.168.1.20") == ALLOW
+    assert p.decide_client("not an address") == ALLOW
+
+
+def test_address_triggers_that_are_not_addresses_are_reported() -> None:
+    parsed = parse(ADDRESS_RPZ)
+    assert len(parsed.answer_ips) == 4 and len(parsed.client_ips) == 2
+    reasons = {reason for reason in parsed.rejected}
+    assert any(r.startswith("rpz-ip trigger that is not an address") for r in reasons)
+    assert sum(parsed.rejected.values()) == 2  # two "zz" (one "::" only) and a /33

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from lanward.engine.dns.lists import LOCAL_HOST_NAMES
+from lanward.lib.prefixes import PrefixTable
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
@@ -100,7 +101,7 @@ class Problem:
 class Indicators:
     ips: dict[str, Indicator] = field(default_factory=dict)
     # (version, prefix length) -> network address as an int -> indicator: a lookup per length.
-    networks: dict[tuple[int, int], dict[int, Indicator]] = field(default_factory=dict)
+    networks: PrefixTable[Indicator] = field(default_factory=PrefixTable)
     domains: dict[str, Indicator] = field(default_factory=dict)
     ja4: dict[str, Indicator] = field(default_factory=dict)
     urls: dict[str, Indicator] = field(default_factory=dict)
@@ -111,7 +112,7 @@ class Indicators:
     def __len__(self) -> int:
         return (
             len(self.ips)
-            + sum(len(v) for v in self.networks.values())
+            + len(self.networks)
             + len(self.domains)
             + len(self.ja4)
             + len(self.urls)
@@ -122,9 +123,7 @@ class Indicators:
         if ind.type == "ip":
             self.ips.setdefault(ind.value, ind)
         elif ind.type == "cidr":
-            net = ipaddress.ip_network(ind.value)
-            key = (net.version, net.prefixlen)
-            self.networks.setdefault(key, {}).setdefault(int(net.network_address), ind)
+            self.networks.add(ipaddress.ip_network(ind.value), ind)
         else:
             table = {
                 "domain": self.domains,
@@ -139,13 +138,13 @@ class Indicators:
             mine, theirs = getattr(self, table), getattr(other, table)
             for key, ind in theirs.items():
                 mine.setdefault(key, ind)
-        for key, nets in other.networks.items():
-            for addr, ind in nets.items():
-                self.networks.setdefault(key, {}).setdefault(addr, ind)
+        for network, ind in other.networks.items():
+            self.networks.add(network, ind)
         self.problems.extend(other.problems)
         return self
 
     def match_ip(self, ip: str) -> Indicator | None:
+        """The entry for `ip` itself, else the most specific listed network holding it."""
         try:
             addr = ipaddress.ip_address(ip)
         except ValueError:
@@ -153,17 +152,8 @@ class Indicators:
         found = self.ips.get(str(addr))
         if found is not None:
             return found
-        bits = addr.max_prefixlen
-        value = int(addr)
-        # Longest prefix first: the most specific entry names the match.
-        for version, length in sorted(self.networks, key=lambda k: -k[1]):
-            if version != addr.version:
-                continue
-            mask = ((1 << length) - 1) << (bits - length) if length else 0
-            found = self.networks[(version, length)].get(value & mask)
-            if found is not None:
-                return found
-        return None
+        hit = self.networks.longest(str(addr))
+        return None if hit is None else hit[1]
 
     def match_domain(self, name: str) -> Indicator | None:
         """The listed domain `name` is or is under ('' names and bare TLDs never match)."""

@@ -8,7 +8,8 @@ files) and handed over as `EngineConfig.indicators`. Each flow is checked for
   included,
 - its JA4 TLS client fingerprint against JA4 entries,
 
-and each application-layer event: HTTP request URLs against URLs, TLS client hellos' JA3 and
+and each application-layer event: DNS answers' addresses against IPs and CIDRs (a name no feed
+knows that points at a listed server), HTTP request URLs against URLs, TLS client hellos' JA3 and
 servers' JA3S against MD5 entries, the server certificate's SHA-1 fingerprint against SHA-1
 entries (abuse.ch's SSL Blacklist lists the certificates of botnet C2 servers), and, when the
 client sent no server name, the names the certificate is for against domains.
@@ -21,12 +22,20 @@ that memory is bounded (`max_remembered`).
 
 from __future__ import annotations
 
+import dataclasses
 from collections import OrderedDict
 from typing import Any
 
 from lanward.engine.detect.alerts import HomeNets, alert
 from lanward.engine.detect.feeds import MALICIOUS, Indicator, Indicators
-from lanward.engine.events import DnsQuery, Flow, HttpTransaction, TlsClientHello, TlsServerHello
+from lanward.engine.events import (
+    DnsAnswer,
+    DnsQuery,
+    Flow,
+    HttpTransaction,
+    TlsClientHello,
+    TlsServerHello,
+)
 
 MAX_NAMES_CHECKED = 20  # of a certificate's names, when no SNI was sent
 
@@ -113,6 +122,15 @@ class IndicatorMatch:
             if hit is not None:
                 found.append(("server_name", event.name, hit))
             app = "DNS"
+        elif isinstance(event, DnsAnswer):
+            # The name is not listed (its query would have matched), but where it points is:
+            # fast flux, a fresh domain for an old C2 server. Seen before any connection.
+            for address in event.addresses:
+                hit = self.indicators.match_ip(address)
+                if hit is not None and self.indicators.match_domain(event.name) is None:
+                    found.append(("resolved_ip", address, hit))
+                    break
+            app = "DNS"
         else:
             return []
         if not found:
@@ -124,11 +142,18 @@ class IndicatorMatch:
         )  # fmt: skip
         src_home, dst_home = f.src_ip in self.home, f.dst_ip in self.home
         local_ip, mac = (f.src_ip, f.src_mac) if src_home or not dst_home else (f.dst_ip, f.dst_mac)
-        return [
-            self._alert(flow, field, seen, ind, local_ip, mac)
-            for field, seen, ind in found
-            if self._first_in_a_while((local_ip, ind.type, ind.value), event.ts_ms)
-        ]
+        out = []
+        for field, seen, ind in found:
+            if not self._first_in_a_while((local_ip, ind.type, ind.value), event.ts_ms):
+                continue
+            if field == "resolved_ip":
+                # The other side is the listed server, not the DNS resolver: a connection that
+                # follows folds into this alert.
+                flow = dataclasses.replace(flow, dst_ip=seen, dst_port=0, dst_mac="")
+            out.append(
+                self._alert(flow, field, seen, ind, local_ip, mac, getattr(event, "name", ""))
+            )
+        return out
 
     def _server(self, event: TlsServerHello) -> list[tuple[str, str, Indicator]]:
         found: list[tuple[str, str, Indicator]] = []
@@ -162,7 +187,14 @@ class IndicatorMatch:
         return True
 
     def _alert(
-        self, flow: Flow, field: str, seen: str, ind: Indicator, local_ip: str, mac: str
+        self,
+        flow: Flow,
+        field: str,
+        seen: str,
+        ind: Indicator,
+        local_ip: str,
+        mac: str,
+        looked_up: str = "",
     ) -> dict[str, Any]:
         severity = "high" if ind.category in MALICIOUS else "medium"
         what = {
@@ -174,12 +206,15 @@ class IndicatorMatch:
             "ja3s": "server's TLS fingerprint (JA3S)",
             "certificate": "TLS certificate (SHA-1 fingerprint)",
             "certificate_name": "TLS certificate's name",
+            "resolved_ip": "address",
         }[field]
         why = _WHY.get(ind.category, "listed as a threat by that feed")
         entry = ind.source or ind.value
         remote = flow.dst_ip if local_ip == flow.src_ip else flow.src_ip
         listed = f"on the indicator feed {ind.feed!r} (entry {entry!r}, line {ind.line})"
-        if field == "server_name" and flow.app.partition(".")[0] == "DNS":
+        if field == "resolved_ip":
+            summary = f"{local_ip} looked up {looked_up}, which points to {seen}, {listed}: {why}."
+        elif field == "server_name" and flow.app.partition(".")[0] == "DNS":
             summary = f"{local_ip} looked up {seen}, which is {listed}: {why}."
         elif field == "url":
             summary = f"{local_ip} requested {seen}, which is {listed}: {why}."

@@ -87,6 +87,16 @@ def refused(
     return response
 
 
+def addresses(response: dns.message.Message) -> list[str]:
+    """The A and AAAA addresses of the answer section (CNAME targets' included), in order."""
+    return [
+        rdata.address  # type: ignore[attr-defined]
+        for rrset in response.answer
+        if rrset.rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA)
+        for rdata in rrset
+    ]
+
+
 def private_answer(response: dns.message.Message) -> str:
     """An address in the answer that points into a private network (DNS rebinding), or ""."""
     for rrset in response.answer:

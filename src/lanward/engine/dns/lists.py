@@ -10,6 +10,9 @@ import json
 import re
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
+
+from lanward.lib.prefixes import Network as IpNetwork
 
 LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)")  # use with fullmatch: "$" accepts a "\n"
 REGEX_RULE = re.compile(r"/.+/(\$[^/]*)?")  # /regex/ or /regex/$options: "$" may be inside
@@ -72,6 +75,10 @@ class ParsedList:
     pattern_rules: dict[str, str] = field(default_factory=dict)  # regex source -> rule as written
     rpz: dict[str, RpzRule] = field(default_factory=dict)  # exact names
     rpz_wildcards: dict[str, RpzRule] = field(default_factory=dict)  # "*.x" stored under "x"
+    # Addresses in an answer (RPZ rpz-ip triggers; IP and network lines of plain lists, "block")
+    # and the client's own address (rpz-client-ip triggers).
+    answer_ips: dict[IpNetwork, RpzRule] = field(default_factory=dict)
+    client_ips: dict[IpNetwork, RpzRule] = field(default_factory=dict)
     accepted: int = 0
     rejected: Counter[str] = field(default_factory=Counter)
     examples: dict[str, str] = field(default_factory=dict)
@@ -82,7 +89,19 @@ class ParsedList:
 
     @property
     def size(self) -> int:
-        return len(self.block) + len(self.block_patterns) + len(self.rpz) + len(self.rpz_wildcards)
+        return (
+            len(self.block)
+            + len(self.block_patterns)
+            + len(self.rpz)
+            + len(self.rpz_wildcards)
+            + len(self.client_ips)
+            # single addresses of plain lists are in `block` already
+            + sum(
+                1
+                for n, r in self.answer_ips.items()
+                if r.action != "block" or n.prefixlen < n.max_prefixlen
+            )
+        )
 
 
 def normalize_domain(text: str) -> str | None:
@@ -179,18 +198,61 @@ def _parse_hosts(text: str, out: ParsedList) -> None:
 
 
 def _parse_domains(text: str, out: ParsedList) -> None:
+    """One name per line. An IP address line blocks that literal name and any answer holding
+    the address; a network line (CIDR) blocks answers inside it (C2 address lists)."""
     for raw in text.splitlines():
         line = raw.split("#", 1)[0].strip()
         if not line:
             continue
         if line.startswith("*."):
             line = line[2:]
+        if "/" in line or ":" in line or line[-1:].isdigit():
+            network = _answer_network(line)
+            if network is not None:
+                out.answer_ips.setdefault(network, RpzRule("block"))
+                if network.num_addresses == 1:
+                    out.block.add(str(network.network_address))
+                out.accepted += 1
+                continue
         domain = normalize_domain(line)
         if domain is None:
             out.reject("not a domain name", raw)
             continue
         out.block.add(domain)
         out.accepted += 1
+
+
+# Where homes and their routers live: never an address trigger of a plain list.
+_HOME_RANGES = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "::/127",
+        "fc00::/7",
+        "fe80::/10",
+    )
+)
+
+
+def _answer_network(text: str) -> IpNetwork | None:
+    """An address or network worth blocking in answers; None for anything else, and for the
+    unspecified, loopback and private ones (those are rebinding's business, and a list line
+    such as 0.0.0.0 or 10.0.0.0/8 must not black out the home)."""
+    try:
+        network = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return None
+    if any(network.overlaps(home) for home in _HOME_RANGES if home.version == network.version):
+        return None
+    if network.prefixlen < (8 if network.version == 4 else 16):
+        return None  # a whole /0../7 is a mistake, not a threat list entry
+    return network
 
 
 def _wildcard(pattern: str) -> re.Pattern[str]:
@@ -320,25 +382,61 @@ def _parse_rpz(text: str, out: ParsedList) -> None:
             rdtype = dns.rdatatype.to_text(rdataset.rdtype)
             if rdtype in ("SOA", "NS"):
                 continue
-            if re.search(r"\.rpz-(client-ip|ip|nsdname|nsip)$", owner) or owner.startswith("rpz-"):
+            table: dict[Any, RpzRule]
+            trigger = re.search(r"\.(rpz-(?:client-ip|ip|nsdname|nsip))$", owner)
+            if trigger and trigger.group(1) in ("rpz-ip", "rpz-client-ip"):
+                try:
+                    key: Any = rpz_network(owner[: trigger.start()])
+                except ValueError as exc:
+                    out.reject(f"{trigger.group(1)} trigger that is not an address ({exc})", owner)
+                    continue
+                table = out.answer_ips if trigger.group(1) == "rpz-ip" else out.client_ips
+            elif trigger or owner.startswith("rpz-"):
                 kind = owner.rsplit(".", 1)[-1]
                 out.reject(
-                    f"{kind} trigger (only QNAME triggers apply to queries)", f"{owner} {rdtype}"
+                    f"{kind} trigger (needs the name servers of a recursive lookup; lanward "
+                    "forwards)",
+                    f"{owner} {rdtype}",
                 )
                 continue
-            target = owner[2:] if owner.startswith("*.") else owner
-            table = out.rpz_wildcards if owner.startswith("*.") else out.rpz
-            domain = normalize_domain(target)
-            if domain is None:
-                out.reject("not a domain name", owner)
-                continue
-            rule = table.get(domain)
+            else:
+                target = owner[2:] if owner.startswith("*.") else owner
+                table = out.rpz_wildcards if owner.startswith("*.") else out.rpz
+                key = normalize_domain(target)
+                if key is None:
+                    out.reject("not a domain name", owner)
+                    continue
+            rule = table.get(key)
             for rdata in rdataset:
                 text_value = rdata.to_text(origin=zone.origin, relativize=False)
                 if rdtype == "CNAME" and text_value.lower() in RPZ_ACTIONS:
-                    table[domain] = RpzRule(RPZ_ACTIONS[text_value.lower()])
+                    table[key] = RpzRule(RPZ_ACTIONS[text_value.lower()])
                 else:
                     if rule is None or rule.action != "local":
-                        rule = table[domain] = RpzRule("local")
+                        rule = table[key] = RpzRule("local")
                     rule.records.append((rdtype, text_value))
             out.accepted += 1
+
+
+def rpz_network(labels_text: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    """The network of an RPZ IP trigger's owner name (without `.rpz-ip`): the prefix length,
+    then the address's parts in reverse, `zz` standing for the `::` of IPv6
+    (draft-vixie-dnsop-dns-rpz 4.2): `32.2.0.0.10` is 10.0.0.2/32, `48.zz.db8.2001` 2001:db8::/48.
+    """
+    labels = labels_text.split(".")
+    if len(labels) < 2 or not labels[0].isdigit():
+        raise ValueError("no prefix length first")
+    prefix, parts = int(labels[0]), labels[1:][::-1]
+    if len(parts) == 4 and all(p.isdigit() for p in parts):
+        text = ".".join(parts)
+    else:
+        groups = ["" if p == "zz" else p for p in parts]
+        if groups and groups[0] == "":
+            groups.insert(0, "")
+        if groups and groups[-1] == "":
+            groups.append("")
+        text = ":".join(groups)
+    network = ipaddress.ip_network(f"{text}/{prefix}", strict=False)
+    if prefix < 1 or prefix > network.max_prefixlen:
+        raise ValueError(f"prefix length {prefix}")
+    return network

@@ -3,7 +3,10 @@
 Pure: the resolver hands in a query name and the client's profile and gets a Decision back.
 Order: allowlist and per-device exceptions first, then $important list rules (exceptions before
 blocks), then list exceptions (@@, whitelists), then RPZ QNAME triggers, then blocklists of the
-categories the client's profile blocks.
+categories the client's profile blocks. Address triggers are separate questions: the client's
+address (`decide_client`, RPZ rpz-client-ip, asked before the name) and the addresses of the
+upstream's answer (`decide_answer`: RPZ rpz-ip, IP and network lines of lists; asked when the
+name was not explicitly allowed).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from lanward.engine.dns.lists import ParsedList, RpzRule
+from lanward.lib.prefixes import PrefixTable
 
 CATEGORIES = (
     "malware",
@@ -116,6 +120,9 @@ class Policy:
             ):
                 for name in names:
                     index[name] = index.get(name, 0) | bit
+        # Address triggers, per list (the first list in order that matches decides).
+        self.answer_tables = _tables(self.lists, "answer_ips")
+        self.client_tables = _tables(self.lists, "client_ips")
 
     def _mask(self, profile: Profile) -> int:
         mask = 0
@@ -193,6 +200,46 @@ class Policy:
         hit = self._match(name, names, mask, self.block_index, "block_patterns")
         return ALLOW if hit is None else self._list_decision(False, *hit)
 
+    def decide_answer(self, addresses: Iterable[str], profile: Profile = Profile()) -> Decision:
+        """An answer's A/AAAA addresses against the lists' address triggers (RPZ rpz-ip, IP and
+        network lines): the first list (in order) with a network holding one of them decides,
+        its most specific network first. Asked only when the name itself was not allowed."""
+        return self._by_address(self.answer_tables, list(addresses), profile, "the answer")
+
+    def decide_client(self, client: str, profile: Profile = Profile()) -> Decision:
+        """The client's own address against RPZ rpz-client-ip triggers (they come before the
+        name: a zone can drop, or pass, everything one client asks)."""
+        return self._by_address(self.client_tables, [client], profile, "the client")
+
+    def _by_address(
+        self,
+        tables: list[tuple[int, PrefixTable[RpzRule]]],
+        addresses: list[str],
+        profile: Profile,
+        whose: str,
+    ) -> Decision:
+        mask = self._mask(profile)
+        if not tables or not mask or not addresses:
+            return ALLOW
+        for i, table in tables:
+            if not (mask >> i) & 1:
+                continue
+            for address in addresses:
+                hit = table.longest(address)
+                if hit is None:
+                    continue
+                network, rule = hit
+                bl = self.lists[i]
+                return Decision(
+                    rule.action,
+                    list_name=bl.name,
+                    category=bl.category,
+                    rule=f"{address} in {network}" if network.num_addresses > 1 else address,
+                    rpz=rule,
+                    reason=f"{whose} address {address} is on {bl.name} ({bl.category})",
+                )
+        return ALLOW
+
     def _match(
         self, name: str, names: list[str], mask: int, index: dict[str, int], patterns: str
     ) -> tuple[BlockList, str, bool] | None:
@@ -229,3 +276,15 @@ class Policy:
     @classmethod
     def build(cls, lists: Iterable[BlockList], allowlist: Iterable[str] = ()) -> Policy:
         return cls(list(lists), frozenset(a.lower().rstrip(".") for a in allowlist))
+
+
+def _tables(lists: list[BlockList], field_name: str) -> list[tuple[int, PrefixTable[RpzRule]]]:
+    out = []
+    for i, bl in enumerate(lists):
+        networks = getattr(bl.parsed, field_name)
+        if networks:
+            table: PrefixTable[RpzRule] = PrefixTable()
+            for network, rule in networks.items():
+                table.add(network, rule)
+            out.append((i, table))
+    return out
