@@ -150,7 +150,7 @@ class FileInfo:
 
 @dataclass(frozen=True, slots=True)
 class HttpTransaction:
-    """One HTTP/1.x request and, when seen, its response."""
+    """One HTTP request (HTTP/1.x, or one HTTP/2 stream) and, when seen, its response."""
 
     flow: FlowKey
     ts_ms: int

@@ -334,3 +334,12 @@ def test_any_segmentation_and_order_gives_the_same_file(
     first, second = transactions(feed(c.key, packets)[0])
     assert first.file is not None and first.file.sha256 == hashlib.sha256(EICAR * 20).hexdigest()
     assert second.file is not None and second.file.sha256 == EICAR_SHA256
+
+
+@pytest.mark.parametrize("code", [b"200x", "2\u00b20".encode("latin-1")])
+def test_junk_in_the_status_code_is_no_failure(code: bytes) -> None:
+    """'HTTP/1.1 200x' reads as 200; '2²0' (Latin-1 digits Python calls digits) as no status."""
+    c = Conversation().handshake().client(GET)
+    c.server(b"HTTP/1.1 " + code + b" OK\r\nContent-Length: 2\r\n\r\nok").finish()
+    (tx,) = transactions(feed(c.key, c.packets)[0])  # feed asserts the parser did not fail
+    assert (tx.status, tx.response_body) == (200 if code == b"200x" else 0, b"ok")

@@ -18,14 +18,15 @@ import dataclasses
 from typing import Protocol
 
 from lanward.engine.applayer import dns, mail, telnet, tls
-from lanward.engine.applayer.http import HttpParser
+from lanward.engine.applayer.http import HttpParser, Request
 from lanward.engine.applayer.http1 import REQUEST_LINE
+from lanward.engine.applayer.http2 import PREFACE, Http2Parser, starts_server_preface
 from lanward.engine.applayer.packet import ACK, RST, SYN, TCP, UDP, decode
 from lanward.engine.applayer.tcp import Piece, Stream
 from lanward.engine.events import AppEvent, FlowKey
 
 SNIFF_BYTES = 8 * 1024  # per direction, looked at to recognise the protocol
-MAX_HANDOFFS = 2  # protocol changes per flow (STARTTLS, CONNECT)
+MAX_HANDOFFS = 2  # protocol changes per flow (STARTTLS, CONNECT); an upgrade to h2c is the last
 
 _TEXT_START = frozenset(b"\r\n\t" + bytes(range(0x20, 0x7F)))
 
@@ -164,6 +165,9 @@ class FlowParser:
             return
         handoff = app.handoff
         self.app = None
+        if handoff is not None and isinstance(app, HttpParser) and app.h2c is not None:
+            self._upgrade_to_h2c(app.h2c, handoff, ts_ms, out)
+            return
         if handoff is None or self.handoffs >= MAX_HANDOFFS:
             self.dead = True
             return
@@ -175,6 +179,18 @@ class FlowParser:
             self._sniff(True, 0, client_rest, ts_ms, out)
         if server_rest and not self.dead:
             self._sniff(False, 0, server_rest, ts_ms, out)
+
+    def _upgrade_to_h2c(
+        self, request: Request, rest: tuple[bytes, bytes], ts_ms: int, out: list[AppEvent]
+    ) -> None:
+        """A 101 switched to HTTP/2 (h2c): the rest of both directions is HTTP/2, and the
+        upgraded request is its stream 1. HTTP/2 hands nothing on, so no handoff is counted."""
+        app = self.app = Http2Parser(self.key, request)
+        self.protocol = "http2"
+        for to_server, data in zip((True, False), rest, strict=True):
+            if data and not app.done:
+                out += app.feed(to_server, data, ts_ms)
+        self._after(ts_ms, out)
 
     def _turn_round(self) -> None:
         """The caller's client is the server: swap the sides, and the key the events carry."""
@@ -244,6 +260,11 @@ class FlowParser:
             if hello:
                 self.protocol = "tls"
                 return tls.TlsParser(flow)
+            if client.startswith(PREFACE):
+                self.protocol = "http2"  # HTTP/2 with prior knowledge
+                return Http2Parser(flow)
+            if PREFACE.startswith(client) and not final:
+                return None  # the start of the preface: wait for the rest of it
             if REQUEST_LINE.match(client):
                 self.protocol = "http"
                 return HttpParser(flow)
@@ -278,6 +299,8 @@ class FlowParser:
         # Nothing yet. Wait while a recognisable start is still possible.
         if final or len(client) >= SNIFF_BYTES or len(server) >= SNIFF_BYTES:
             return False
+        if not client and starts_server_preface(server):
+            return None  # an h2c server that spoke first: the client's preface follows
         first = client if self.first_speaker else server
         if first and first[0] not in _TEXT_START and first[0] != telnet.IAC:
             if not (self.first_speaker and tls.looks_like_hello(client) is None):

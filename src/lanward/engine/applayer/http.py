@@ -4,7 +4,8 @@ Both directions are read by `http1.Reader`; requests queue up (pipelining, keep-
 each response takes the oldest. A transaction is reported when its response ends, or at the
 end of the flow (then without a response, or with its body marked incomplete). Sign-ins in the
 request (Basic/Digest headers, login form fields) are reported beside it, with the answer's
-verdict where the status tells it.
+verdict where the status tells it. `start_request` and `transaction_events` are shared with
+the HTTP/2 parser (http2.py), which takes over a connection upgraded to h2c (`h2c`).
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ Headers = list[tuple[str, str]]
 
 
 @dataclass
-class _Request:
+class Request:
     ts_ms: int
     method: str = ""
     uri: str = ""
@@ -46,6 +47,123 @@ class _Request:
     form: bytearray | None = None
     fields: list[tuple[str, str]] = field(default_factory=list)
     parts: _Uploads | None = None
+    authority: str = ""  # HTTP/2's :authority, which names the host before any Host header
+
+    def feed(self, data: bytes) -> None:
+        """Bytes of the body (after transfer decoding)."""
+        self.body.feed(data)
+        if self.form is not None and len(self.form) < FORM_SCAN_BYTES:
+            self.form += data[: FORM_SCAN_BYTES - len(self.form)]
+        if self.parts is not None:
+            self.parts.feed(data)
+
+    def missed(self, size: int) -> None:
+        self.body.missed(size)
+        if self.parts is not None:
+            self.parts.stop()
+
+    def end(self, complete: bool) -> None:
+        if self.parts is not None:
+            if complete:
+                self.parts.feed(b"")  # end of input: closes the last part
+            self.parts.stop()
+        if not complete:
+            self.body.complete = False
+
+
+def start_request(ts_ms: int, method: str, uri: str, version: str, headers: Headers) -> Request:
+    """A request whose body is read as its headers say: decoded, kept, scanned for sign-ins
+    (urlencoded or multipart forms), hashed as a file when it is an upload (PUT)."""
+    request = Request(ts_ms, method, uri, version, headers)
+    content_type = header(headers, "Content-Type").lower()
+    encoding = header(headers, "Content-Encoding")
+    if encoding:  # a compressed request body is inspected inflated, as Suricata does
+        request.body = Body(REQUEST_BODY_KEEP, encoding, hash_file=False)
+    if method.upper() == "PUT":
+        request.body = Body(REQUEST_BODY_KEEP, encoding)
+    elif "x-www-form-urlencoded" in content_type:
+        request.form = bytearray()
+    elif "multipart/form-data" in content_type:
+        boundary = multipart.parse_options_header(header(headers, "Content-Type"))[1].get(
+            "boundary", ""
+        )
+        try:
+            request.parts = _Uploads(boundary) if boundary else None
+        except multipart.MultipartError:
+            request.parts = None
+    return request
+
+
+def transaction_events(
+    flow: FlowKey, request: Request, status: int, response_headers: Headers, body: Body | None
+) -> list[AppEvent]:
+    """The HttpTransaction of a request and, when `body` is not None, its response; then the
+    sign-ins it carried."""
+    has_response = body is not None
+    status = status if has_response else 0
+    file = None
+    if body is not None:
+        file = body.file(
+            file_name(header(response_headers, "Content-Disposition"), request.uri),
+            header(response_headers, "Content-Type"),
+            "to_client",
+        )
+    uploads: list[FileInfo] = []
+    if request.parts is not None:
+        uploads.extend(request.parts.files)
+    if request.method.upper() == "PUT":
+        put = request.body.file(file_name("", request.uri), "", "to_server")
+        if put is not None:
+            uploads.append(put)
+    events: list[AppEvent] = [
+        HttpTransaction(
+            flow=flow,
+            ts_ms=request.ts_ms,
+            method=request.method,
+            uri=request.uri,
+            version=request.version,
+            host=request_host(request.headers, request.uri, request.authority),
+            user_agent=header(request.headers, "User-Agent"),
+            request_headers=tuple(request.headers),
+            request_body=bytes(request.body.kept),
+            status=status,
+            response_headers=tuple(response_headers) if has_response else (),
+            response_body=bytes(body.kept) if body is not None else b"",
+            file=file,
+            uploads=tuple(uploads),
+        )
+    ]
+    events += _credentials(flow, request, status if has_response else None)
+    return events
+
+
+def _credentials(flow: FlowKey, request: Request, status: int | None) -> list[AppEvent]:
+    found: list[tuple[str, str, str]] = []
+    for name in ("Authorization", "Proxy-Authorization"):
+        value = header(request.headers, name)
+        seen = creds.authorization(value) if value else None
+        if seen is not None:
+            found.append((seen[0], seen[1], f"{name} header"))
+    if request.form is not None:
+        user = creds.form_login(creds.form_fields(request.form.decode("latin-1")))
+        if user is not None:
+            found.append(("http-form", user, f"{request.method} form body"))
+    if request.parts is not None and request.parts.fields:
+        user = creds.form_login(request.parts.fields)
+        if user is not None:
+            found.append(("http-form", user, f"{request.method} multipart form"))
+    if "?" in request.uri:
+        user = creds.form_login(creds.form_fields(request.uri.split("?", 1)[1]))
+        if user is not None:
+            found.append(("http-form", user, "URI query"))
+    events: list[AppEvent] = []
+    for protocol, user, detail in found:
+        success = None
+        if status and protocol in ("http-basic", "http-digest"):
+            refused = 407 if detail.startswith("Proxy") else 401
+            success = status != refused if status < 500 else None
+        events.append(CredentialSeen(flow, request.ts_ms, protocol, user, detail, success))
+    return events
 
 
 class _Uploads:
@@ -95,7 +213,8 @@ class _Uploads:
         self.parser = None  # type: ignore[assignment]
 
 
-def _header(headers: Headers, name: str) -> str:
+def header(headers: Headers, name: str) -> str:
+    """The first value of the header `name` (any case), or ''."""
     lower = name.lower()
     for key, value in headers:
         if key.lower() == lower:
@@ -104,16 +223,26 @@ def _header(headers: Headers, name: str) -> str:
 
 
 def _framing(headers: Headers) -> tuple[int, int]:
-    if "chunked" in _header(headers, "Transfer-Encoding").lower():
+    if "chunked" in header(headers, "Transfer-Encoding").lower():
         return http1.CHUNKED, 0
-    length = _header(headers, "Content-Length").split(",")[0].strip()
+    length = header(headers, "Content-Length").split(",")[0].strip()
     if length.isdigit():
         return http1.LENGTH, int(length)
     return -1, 0
 
 
-def _host(headers: Headers, uri: str) -> str:
-    host = _header(headers, "Host").strip()
+def _to_h2c(request_headers: Headers, response_headers: Headers) -> bool:
+    """A 101 that switches to HTTP/2 in clear text (RFC 7540 3.2): the request offered h2c and
+    the answer names it (or names nothing, when h2c was all that was offered)."""
+    offered = [t.strip().lower() for t in header(request_headers, "Upgrade").split(",")]
+    chosen = header(response_headers, "Upgrade").strip().lower()
+    return "h2c" in offered and (chosen == "h2c" or (not chosen and offered == ["h2c"]))
+
+
+def request_host(headers: Headers, uri: str, authority: str = "") -> str:
+    """The host a request is for, lower case, without port or trailing dot: HTTP/2's
+    :authority, else the Host header, else the host of an absolute URI."""
+    host = (authority.rsplit("@", 1)[-1] or header(headers, "Host")).strip()
     if not host and "://" in uri:
         try:
             host = urlsplit(uri).netloc.rsplit("@", 1)[-1]
@@ -131,9 +260,9 @@ class HttpParser:
     def __init__(self, flow: FlowKey) -> None:
         self.flow = flow
         self.events: list[AppEvent] = []
-        self.pending: deque[_Request] = deque()
-        self.request: _Request | None = None  # the request being read
-        self.answering: _Request | None = None  # the request the response being read answers
+        self.pending: deque[Request] = deque()
+        self.request: Request | None = None  # the request being read
+        self.answering: Request | None = None  # the request the response being read answers
         self.status = 0
         self.response_headers: Headers = []
         self.response_body: Body | None = None
@@ -141,6 +270,7 @@ class HttpParser:
         self.body_budget = FLOW_BODY_BUDGET  # response body bytes this flow may still keep
         self.done = False
         self.tunnel = False
+        self.h2c: Request | None = None  # the request a 101 answered with an upgrade to h2c
         self.handoff: tuple[bytes, bytes] | None = None
         self.requests = http1.Reader(
             False,
@@ -183,23 +313,7 @@ class HttpParser:
 
     def _request_headers(self, start: str, headers: Headers) -> tuple[int, int]:
         method, uri, version = http1.request_line(start)
-        request = _Request(self.ts_ms, method, uri, version, headers)
-        content_type = _header(headers, "Content-Type").lower()
-        encoding = _header(headers, "Content-Encoding")
-        if encoding:  # a compressed request body is inspected inflated, as Suricata does
-            request.body = Body(REQUEST_BODY_KEEP, encoding, hash_file=False)
-        if method.upper() == "PUT":
-            request.body = Body(REQUEST_BODY_KEEP, encoding)
-        elif "x-www-form-urlencoded" in content_type:
-            request.form = bytearray()
-        elif "multipart/form-data" in content_type:
-            boundary = multipart.parse_options_header(_header(headers, "Content-Type"))[1].get(
-                "boundary", ""
-            )
-            try:
-                request.parts = _Uploads(boundary) if boundary else None
-            except multipart.MultipartError:
-                request.parts = None
+        request = start_request(self.ts_ms, method, uri, version, headers)
         self.request = request
         self.pending.append(request)
         if len(self.pending) > MAX_PENDING:
@@ -210,36 +324,24 @@ class HttpParser:
         return (framing, length) if framing >= 0 else (http1.NONE, 0)
 
     def _request_body(self, data: bytes) -> None:
-        request = self.request
-        if request is None:
-            return
-        request.body.feed(data)
-        if request.form is not None and len(request.form) < FORM_SCAN_BYTES:
-            request.form += data[: FORM_SCAN_BYTES - len(request.form)]
-        if request.parts is not None:
-            request.parts.feed(data)
+        if self.request is not None:
+            self.request.feed(data)
 
     def _request_missed(self, size: int) -> None:
         if self.request is not None:
-            self.request.body.missed(size)
-            if self.request.parts is not None:
-                self.request.parts.stop()
+            self.request.missed(size)
 
     def _request_end(self, complete: bool) -> None:
-        request = self.request
-        if request is not None and request.parts is not None:
-            if complete:
-                request.parts.feed(b"")  # end of input: closes the last part
-            request.parts.stop()
-        if request is not None and not complete:
-            request.body.complete = False
+        if self.request is not None:
+            self.request.end(complete)
         self.request = None
 
     # --- responses -------------------------------------------------------------------------
 
     def _response_headers(self, start: str, headers: Headers) -> tuple[int, int]:
         parts = start.split(" ", 2)
-        status = int(parts[1]) if len(parts) > 1 and parts[1][:3].isdigit() else 0
+        code = parts[1][:3] if len(parts) > 1 else ""
+        status = int(code) if code.isascii() and code.isdigit() else 0  # "200x", "2²0" too
         request = self.pending[0] if self.pending else None
         method = request.method.upper() if request is not None else ""
         if 100 <= status < 200 and status != 101:
@@ -247,12 +349,14 @@ class HttpParser:
             return http1.NONE, 0  # an interim answer; the final one follows
         if request is not None:
             self.pending.popleft()
-        self.answering = request or _Request(self.ts_ms)
+        self.answering = request or Request(self.ts_ms)
         self.status, self.response_headers = status, headers
         keep = max(RESPONSE_BODY_KEEP_MIN, min(RESPONSE_BODY_KEEP, self.body_budget))
-        self.response_body = Body(keep, _header(headers, "Content-Encoding"))
+        self.response_body = Body(keep, header(headers, "Content-Encoding"))
         if status == 101 or (method == "CONNECT" and 200 <= status < 300):
             self.tunnel = True
+            if status == 101 and request is not None and _to_h2c(request.headers, headers):
+                self.h2c = request
             return http1.TUNNEL, 0
         if method == "CONNECT":
             self.requests.resume()
@@ -276,7 +380,8 @@ class HttpParser:
         body = self.response_body
         if body is not None and not complete:
             body.complete = False
-        self._report(request, body)
+        if request is not self.h2c:  # an upgraded request is HTTP/2's stream 1: reported there
+            self._report(request, body)
         self.answering, self.response_body = None, None
 
     def _check_tunnel(self) -> None:
@@ -286,72 +391,11 @@ class HttpParser:
 
     # --- reporting -------------------------------------------------------------------------
 
-    def _report(self, request: _Request, body: Body | None) -> None:
-        has_response = body is not None
-        status = self.status if has_response else 0
-        headers = tuple(self.response_headers) if has_response else ()
-        file = None
+    def _report(self, request: Request, body: Body | None) -> None:
         if body is not None:
             self.body_budget = max(0, self.body_budget - len(body.kept))
-            file = body.file(
-                file_name(_header(self.response_headers, "Content-Disposition"), request.uri),
-                _header(self.response_headers, "Content-Type"),
-                "to_client",
-            )
-        uploads: list[FileInfo] = []
-        if request.parts is not None:
-            uploads.extend(request.parts.files)
-        if request.method.upper() == "PUT":
-            put = request.body.file(file_name("", request.uri), "", "to_server")
-            if put is not None:
-                uploads.append(put)
-        self.events.append(
-            HttpTransaction(
-                flow=self.flow,
-                ts_ms=request.ts_ms,
-                method=request.method,
-                uri=request.uri,
-                version=request.version,
-                host=_host(request.headers, request.uri),
-                user_agent=_header(request.headers, "User-Agent"),
-                request_headers=tuple(request.headers),
-                request_body=bytes(request.body.kept),
-                status=status,
-                response_headers=headers,
-                response_body=bytes(body.kept) if body is not None else b"",
-                file=file,
-                uploads=tuple(uploads),
-            )
-        )
-        self._credentials(request, status if has_response else None)
-
-    def _credentials(self, request: _Request, status: int | None) -> None:
-        found: list[tuple[str, str, str]] = []
-        for header in ("Authorization", "Proxy-Authorization"):
-            value = _header(request.headers, header)
-            seen = creds.authorization(value) if value else None
-            if seen is not None:
-                found.append((seen[0], seen[1], f"{header} header"))
-        if request.form is not None:
-            user = creds.form_login(creds.form_fields(request.form.decode("latin-1")))
-            if user is not None:
-                found.append(("http-form", user, f"{request.method} form body"))
-        if request.parts is not None and request.parts.fields:
-            user = creds.form_login(request.parts.fields)
-            if user is not None:
-                found.append(("http-form", user, f"{request.method} multipart form"))
-        if "?" in request.uri:
-            user = creds.form_login(creds.form_fields(request.uri.split("?", 1)[1]))
-            if user is not None:
-                found.append(("http-form", user, "URI query"))
-        for protocol, user, detail in found:
-            success = None
-            if status and protocol in ("http-basic", "http-digest"):
-                refused = 407 if detail.startswith("Proxy") else 401
-                success = status != refused if status < 500 else None
-            self.events.append(
-                CredentialSeen(self.flow, request.ts_ms, protocol, user, detail, success)
-            )
+        status = self.status if body is not None else 0
+        self.events += transaction_events(self.flow, request, status, self.response_headers, body)
 
     def _take(self) -> list[AppEvent]:
         events, self.events = self.events, []
