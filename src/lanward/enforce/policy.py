@@ -30,6 +30,7 @@ from lanward.enforce import ruleset as rs
 from lanward.engine.detect.alerts import HomeNets, alert
 from lanward.engine.detect.feeds import Indicators
 from lanward.lib.nftables import Key, ReplaceSet
+from lanward.lib.prefixes import LOCAL_RANGES, MULTICAST_RANGES
 
 _MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
 Expiry = int | None  # ms since the epoch; None: for good
@@ -37,23 +38,7 @@ Expiry = int | None  # ms since the epoch; None: for good
 MIN_PREFIX = {4: 8, 6: 16}
 # Never blocked from a feed, whatever the home networks: a WAN side may well use them (the ISP's
 # router, carrier-grade NAT), and they are no one's attack server.
-NOT_REMOTE = tuple(
-    ipaddress.ip_network(n)
-    for n in (
-        "0.0.0.0/8",
-        "10.0.0.0/8",
-        "100.64.0.0/10",
-        "127.0.0.0/8",
-        "169.254.0.0/16",
-        "172.16.0.0/12",
-        "192.168.0.0/16",
-        "224.0.0.0/3",
-        "::/127",
-        "fc00::/7",
-        "fe80::/10",
-        "ff00::/8",
-    )
-)
+NOT_REMOTE = LOCAL_RANGES + MULTICAST_RANGES
 
 
 def normal_mac(mac: str) -> str:

@@ -13,6 +13,32 @@ from typing import Generic, TypeVar
 T = TypeVar("T")
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
+# Where homes, their routers and the ISP's hand-over live (private, carrier-grade NAT, loopback,
+# link-local, "this network"): never a threat list's remote server, whatever a list says.
+LOCAL_RANGES: tuple[Network, ...] = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8",
+        "10.0.0.0/8",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "::/127",
+        "fc00::/7",
+        "fe80::/10",
+    )
+)
+MULTICAST_RANGES: tuple[Network, ...] = (
+    ipaddress.ip_network("224.0.0.0/3"),
+    ipaddress.ip_network("ff00::/8"),
+)
+
+
+def overlaps_any(network: Network, ranges: tuple[Network, ...]) -> bool:
+    return any(network.overlaps(r) for r in ranges if r.version == network.version)
+
 
 class PrefixTable(Generic[T]):
     def __init__(self) -> None:

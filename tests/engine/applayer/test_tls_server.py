@@ -5,9 +5,7 @@ read; hostile and cut server bytes handled."""
 from __future__ import annotations
 
 import hashlib
-import shutil
 import ssl
-from collections.abc import Iterator
 
 import pytest
 from cryptography import x509
@@ -24,20 +22,9 @@ from tests.engine.applayer.tls_peers import (
     SERIAL,
     Chain,
     handshake,
-    make_chain,
-    workdir,
 )
 
 DER = serialization.Encoding.DER
-
-
-@pytest.fixture(scope="module")
-def chain() -> Iterator[Chain]:
-    directory = workdir()
-    try:
-        yield make_chain(directory)
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def server_events(conv: Conversation, shuffle: bool = False) -> list[TlsServerHello]:

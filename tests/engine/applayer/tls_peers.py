@@ -5,11 +5,14 @@ The bytes each side wrote are replayed as one TCP conversation."""
 from __future__ import annotations
 
 import datetime
+import shutil
 import ssl
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -128,5 +131,11 @@ def handshake(
     return conv.finish(), client
 
 
-def workdir() -> Path:
-    return Path(tempfile.mkdtemp(prefix="lanward-tls-"))
+@pytest.fixture(scope="module")
+def chain() -> Iterator[Chain]:
+    """A CA and a server certificate for camera.example, in a temporary folder."""
+    directory = Path(tempfile.mkdtemp(prefix="lanward-tls-"))
+    try:
+        yield make_chain(directory)
+    finally:
+        shutil.rmtree(directory, ignore_errors=True)

@@ -5,28 +5,16 @@ the server's buffers; directions a certificate buffer cannot have are refused.""
 from __future__ import annotations
 
 import hashlib
-import shutil
-from collections.abc import Iterator
 
-import pytest
 from cryptography.hazmat.primitives import serialization
 
 from lanward.engine.applayer.tls import certificate
 from lanward.engine.events import TlsServerHello
 from lanward.engine.rules import FlowStates
-from tests.engine.applayer.tls_peers import Chain, make_chain, workdir
+from tests.engine.applayer.tls_peers import Chain
 from tests.engine.rules.util import flow, ruleset, sids, tls
 
 DER = serialization.Encoding.DER
-
-
-@pytest.fixture(scope="module")
-def chain() -> Iterator[Chain]:
-    directory = workdir()
-    try:
-        yield make_chain(directory)
-    finally:
-        shutil.rmtree(directory, ignore_errors=True)
 
 
 def answer(

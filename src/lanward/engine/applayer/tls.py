@@ -272,27 +272,21 @@ def _client_hello(flow: FlowKey, ts_ms: int, body: bytes) -> TlsClientHello | No
     sni = ""
     alpn: list[str] = []
     highest = legacy_version
-    if pos + 2 <= len(body):
-        end = min(len(body), pos + 2 + struct.unpack_from("!H", body, pos)[0])
-        pos += 2
-        while pos + 4 <= end:
-            kind, size = struct.unpack_from("!HH", body, pos)
-            data = body[pos + 4 : pos + 4 + size]
-            pos += 4 + size
-            extensions.append(kind)
-            if kind == _SERVER_NAME and len(data) >= 5 and data[2] == 0:
-                name_len = struct.unpack_from("!H", data, 3)[0]
-                sni = data[5 : 5 + name_len].decode("utf-8", "replace")
-            elif kind == _GROUPS and len(data) >= 2:
-                groups = _u16_list(data[2 : 2 + struct.unpack_from("!H", data)[0]])
-            elif kind == _POINT_FORMATS and data:
-                point_formats = list(data[1 : 1 + data[0]])
-            elif kind == _ALPN and len(data) >= 2:
-                alpn = _alpn(data[2 : 2 + struct.unpack_from("!H", data)[0]])
-            elif kind == _SUPPORTED_VERSIONS and data:
-                offered = [v for v in _u16_list(data[1 : 1 + data[0]]) if not is_grease(v)]
-                if offered:
-                    highest = max(offered)
+    for kind, data in _extensions(body, pos):
+        extensions.append(kind)
+        if kind == _SERVER_NAME and len(data) >= 5 and data[2] == 0:
+            name_len = struct.unpack_from("!H", data, 3)[0]
+            sni = data[5 : 5 + name_len].decode("utf-8", "replace")
+        elif kind == _GROUPS and len(data) >= 2:
+            groups = _u16_list(data[2 : 2 + struct.unpack_from("!H", data)[0]])
+        elif kind == _POINT_FORMATS and data:
+            point_formats = list(data[1 : 1 + data[0]])
+        elif kind == _ALPN and len(data) >= 2:
+            alpn = _alpn(data[2 : 2 + struct.unpack_from("!H", data)[0]])
+        elif kind == _SUPPORTED_VERSIONS and data:
+            offered = [v for v in _u16_list(data[1 : 1 + data[0]]) if not is_grease(v)]
+            if offered:
+                highest = max(offered)
     ja3 = ",".join(
         (
             str(legacy_version),
@@ -311,6 +305,20 @@ def _client_hello(flow: FlowKey, ts_ms: int, body: bytes) -> TlsClientHello | No
         ja3_hash=hashlib.md5(ja3.encode(), usedforsecurity=False).hexdigest(),
         alpn=tuple(alpn),
     )
+
+
+def _extensions(body: bytes, pos: int) -> list[tuple[int, bytes]]:
+    """A hello's extensions (type, data) from `pos`, where their 2-byte total length is."""
+    out: list[tuple[int, bytes]] = []
+    if pos + 2 > len(body):
+        return out
+    end = min(len(body), pos + 2 + struct.unpack_from("!H", body, pos)[0])
+    pos += 2
+    while pos + 4 <= end:
+        kind, size = struct.unpack_from("!HH", body, pos)
+        out.append((kind, body[pos + 4 : pos + 4 + size]))
+        pos += 4 + size
+    return out
 
 
 def _alpn(data: bytes) -> list[str]:
@@ -334,19 +342,13 @@ def server_hello(body: bytes) -> dict[str, object] | None:
         extensions: list[int] = []
         version = legacy_version
         alpn = ""
-        if pos + 2 <= len(body):
-            end = min(len(body), pos + 2 + struct.unpack_from("!H", body, pos)[0])
-            pos += 2
-            while pos + 4 <= end:
-                kind, size = struct.unpack_from("!HH", body, pos)
-                data = body[pos + 4 : pos + 4 + size]
-                pos += 4 + size
-                extensions.append(kind)
-                if kind == _SUPPORTED_VERSIONS and len(data) == 2:
-                    version = struct.unpack_from("!H", data)[0]
-                elif kind == _ALPN and len(data) >= 3:
-                    picked = _alpn(data[2 : 2 + struct.unpack_from("!H", data)[0]])
-                    alpn = picked[0] if picked else ""
+        for kind, data in _extensions(body, pos):
+            extensions.append(kind)
+            if kind == _SUPPORTED_VERSIONS and len(data) == 2:
+                version = struct.unpack_from("!H", data)[0]
+            elif kind == _ALPN and len(data) >= 3:
+                picked = _alpn(data[2 : 2 + struct.unpack_from("!H", data)[0]])
+                alpn = picked[0] if picked else ""
     except (struct.error, IndexError):
         return None
     ja3s = ",".join(

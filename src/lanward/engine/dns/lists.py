@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
+from lanward.lib.prefixes import LOCAL_RANGES, overlaps_any
 from lanward.lib.prefixes import Network as IpNetwork
 
 LABEL = re.compile(r"(?!-)[a-z0-9_-]{1,63}(?<!-)")  # use with fullmatch: "$" accepts a "\n"
@@ -222,24 +223,6 @@ def _parse_domains(text: str, out: ParsedList) -> None:
         out.accepted += 1
 
 
-# Where homes and their routers live: never an address trigger of a plain list.
-_HOME_RANGES = tuple(
-    ipaddress.ip_network(n)
-    for n in (
-        "0.0.0.0/8",
-        "10.0.0.0/8",
-        "100.64.0.0/10",
-        "127.0.0.0/8",
-        "169.254.0.0/16",
-        "172.16.0.0/12",
-        "192.168.0.0/16",
-        "::/127",
-        "fc00::/7",
-        "fe80::/10",
-    )
-)
-
-
 def _answer_network(text: str) -> IpNetwork | None:
     """An address or network worth blocking in answers; None for anything else, and for the
     unspecified, loopback and private ones (those are rebinding's business, and a list line
@@ -248,7 +231,7 @@ def _answer_network(text: str) -> IpNetwork | None:
         network = ipaddress.ip_network(text, strict=False)
     except ValueError:
         return None
-    if any(network.overlaps(home) for home in _HOME_RANGES if home.version == network.version):
+    if overlaps_any(network, LOCAL_RANGES):
         return None
     if network.prefixlen < (8 if network.version == 4 else 16):
         return None  # a whole /0../7 is a mistake, not a threat list entry

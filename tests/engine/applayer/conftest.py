@@ -1,0 +1,3 @@
+"""Fixtures shared by these tests."""
+
+from tests.engine.applayer.tls_peers import chain  # noqa: F401 - the certificate chain fixture
