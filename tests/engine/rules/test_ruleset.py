@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import pytest
@@ -303,3 +304,14 @@ def test_random_rule_text_never_raises(text: str) -> None:
     for event in (http("/aA"), dns("a.example"), tls("a")):
         rules.match(event, FlowStates())
     assert time.monotonic() - started < 5
+
+
+def test_http1_and_http2_headers_pick_the_version() -> None:
+    text = "".join(
+        f'alert {proto} any any -> any any (http.uri; content:"/x"; sid:{sid};)\n'
+        for sid, proto in ((1, "http"), (2, "http1"), (3, "http2"))
+    )
+    one = http("/x")
+    two = dataclasses.replace(http("/x"), version="HTTP/2")
+    assert sorted(sids(text, one)) == [1, 2]
+    assert sorted(sids(text, two)) == [1, 3]

@@ -39,7 +39,6 @@ EXCLUDED = {
     "smtp-file-data-01": "an SMTP rule (SMTP bodies are not inspected)",
     "bug-2576-04": PAYLOAD,
     "smb-eicar-file-nbss-more-ffsmb": SMB,
-    "http2-keywords": "a rule on protocol http2 (HTTP/2 is parsed, the rule header is refused)",
     "eve-metadata": "pcre capture into pkt:/flow: variables",
     "bug-2576-04-ips": PAYLOAD,
     "bug-2158": PAYLOAD + ", before dns_query",

@@ -6,7 +6,8 @@
 
 What runs (everything else is reported and the rule skipped, never half-applied):
 
-- `alert` rules (other actions are reported as skipped) for http, dns, tls, and tcp/udp/ip
+- `alert` rules (other actions are reported as skipped) for http (HTTP/1 and HTTP/2; http1
+  and http2 for one of them), dns, tls, and tcp/udp/ip
   rules whose keywords all inspect those protocols' buffers;
 - header addresses and ports with variables ($HOME_NET from the engine's home networks,
   $EXTERNAL_NET = !$HOME_NET, $HTTP_PORTS and Suricata's other default groups), negation,

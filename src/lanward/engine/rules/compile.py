@@ -44,7 +44,7 @@ class Unsupported(Exception):
         self.keywords = keywords
 
 
-PROTOCOLS = {"http": "http", "http1": "http", "dns": "dns", "tls": "tls"}
+PROTOCOLS = {"http": "http", "http1": "http", "http2": "http", "dns": "dns", "tls": "tls"}
 TRANSPORTS = {"tcp": 6, "udp": 17, "ip": 0}
 METADATA_KEYWORDS = {"msg", "sid", "rev", "gid", "classtype", "priority", "metadata", "reference"}
 IGNORED_KEYWORDS = {"fast_pattern", "prefilter", "rawbytes", "target", "tag"}
@@ -322,6 +322,7 @@ def compile_rule(
         line=line,
         event=event,
         transport=TRANSPORTS.get(proto, 0),
+        http_version={"http1": 1, "http2": 2}.get(proto, 0),
         src=addresses[0],
         src_ports=addresses[1],
         dst=addresses[2],

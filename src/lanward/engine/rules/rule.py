@@ -108,6 +108,7 @@ class Rule:
     line: int
     event: str  # "http", "dns" or "tls": the event type the rule inspects
     transport: int = 0  # 6 or 17 when the header says tcp/udp, 0 for any
+    http_version: int = 0  # 1 or 2 when the header says http1/http2, 0 for any HTTP
     src: Group = ANY
     src_ports: Group = ANY
     dst: Group = ANY

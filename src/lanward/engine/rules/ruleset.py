@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 
-from lanward.engine.events import AppEvent, FlowKey
+from lanward.engine.events import AppEvent, FlowKey, HttpTransaction
 from lanward.engine.rules.addresses import Group, Variables
 from lanward.engine.rules.buffers import EVENT_TYPES, TRANSFORMS, extract_all
 from lanward.engine.rules.compile import Malformed, Unsupported, compile_rule
@@ -163,9 +163,14 @@ class RuleSet:
         established = flow.protocol == 6 or seen
         ctx = _Context(event, flow)
         out = []
+        http_version = 0
+        if isinstance(event, HttpTransaction):
+            http_version = 2 if event.version.startswith("HTTP/2") else 1
         for rule in rules:
             if rule.transport and rule.transport != flow.protocol:
                 continue
+            if rule.http_version and rule.http_version != http_version:
+                continue  # `alert http1` / `alert http2`: that version only
             if rule.established is not None and rule.established != established:
                 continue
             if not _flowbits_hold(rule, state.bits):
