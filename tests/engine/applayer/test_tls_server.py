@@ -13,7 +13,14 @@ from cryptography.hazmat.primitives import serialization
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lanward.engine.applayer.tls import certificate, server_hello
+from lanward.engine.applayer import tls
+from lanward.engine.applayer.tls import (
+    MAX_CERTIFICATES,
+    MAX_DER_KEPT,
+    certificate,
+    certificates,
+    server_hello,
+)
 from lanward.engine.events import TlsClientHello, TlsServerHello
 from tests.engine.applayer.build import Conversation, feed, shuffled_data
 from tests.engine.applayer.tls_peers import (
@@ -168,3 +175,21 @@ def test_mutated_server_bytes_never_raise(chain: Chain, data: st.DataObject) -> 
     events, parser = feed(replay.key, replay.packets)
     assert parser.failure is None
     assert sum(isinstance(e, TlsServerHello) for e in events) <= 1
+
+
+def test_a_long_chain_keeps_a_bounded_amount_of_der(
+    chain: Chain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    leaf, ca = chain.leaf.public_bytes(DER), chain.ca.public_bytes(DER)
+    budget = len(leaf) + 2 * len(ca)  # room for the leaf and two more
+    monkeypatch.setattr(tls, "MAX_DER_KEPT", budget)
+    body_of = [leaf] + [ca] * 60  # a server sending a silly chain: 61 certificates
+    listed = b"".join(len(c).to_bytes(3, "big") + c for c in body_of)
+    kept = certificates(len(listed).to_bytes(3, "big") + listed)
+    assert len(kept) == MAX_CERTIFICATES
+    assert kept[0].der == leaf  # the server's own always
+    assert [bool(c.der) for c in kept] == [True, True, True] + [False] * 7
+    assert sum(len(c.der) for c in kept) <= budget
+    assert all(c.subject == "C=NL, CN=Lanward Test CA" for c in kept[1:])  # fields stay
+    assert all(c.sha1 == hashlib.sha1(ca).hexdigest() for c in kept[1:])
+    assert MAX_DER_KEPT >= 16 * 1024  # the real budget holds a usual chain whole

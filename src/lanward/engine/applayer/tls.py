@@ -15,6 +15,7 @@ whole pcaps."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import hashlib
 import struct
@@ -38,6 +39,7 @@ MAX_HELLO = 64 * 1024
 MAX_RECORD = (1 << 14) + 2048
 MAX_CHAIN = 128 * 1024  # the server's Certificate message; past it, no certificates
 MAX_CERTIFICATES = 10
+MAX_DER_KEPT = 16 * 1024  # of a chain's certificates, for tls.certs rules
 MAX_NAMES = 100  # subjectAltName DNS names kept per certificate
 
 VERSIONS = {
@@ -363,19 +365,27 @@ def server_hello(body: bytes) -> dict[str, object] | None:
 
 def certificates(body: bytes) -> list[TlsCertificate]:
     """The chain of a Certificate message (TLS 1.0-1.2), the first MAX_CERTIFICATES of it.
-    A certificate the X.509 reader refuses is kept with its bytes and fingerprint only."""
+    A certificate the X.509 reader refuses is kept with its bytes and fingerprint only. The
+    events wait on their flow until it ends, so a chain keeps at most MAX_DER_KEPT bytes of DER
+    (the server's own certificate first); past that a certificate keeps its fields only."""
     out: list[TlsCertificate] = []
     if len(body) < 3:
         return out
     end = min(len(body), 3 + int.from_bytes(body[0:3], "big"))
     pos = 3
+    kept = 0
     while pos + 3 <= end and len(out) < MAX_CERTIFICATES:
         size = int.from_bytes(body[pos : pos + 3], "big")
         der = body[pos + 3 : pos + 3 + size]
         pos += 3 + size
         if len(der) != size or not der:
             break
-        out.append(certificate(der))
+        cert = certificate(der)
+        if kept + size > MAX_DER_KEPT and out:
+            cert = dataclasses.replace(cert, der=b"")
+        else:
+            kept += size
+        out.append(cert)
     return out
 
 

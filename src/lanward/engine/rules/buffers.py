@@ -193,7 +193,7 @@ def extract_all(name: str, event: AppEvent, to_client: bool) -> tuple[bytes, ...
     if name == "tls.certs":
         if not isinstance(event, TlsServerHello) or not event.certificates:
             return None
-        return tuple(c.der for c in event.certificates)
+        return tuple(c.der for c in event.certificates if c.der) or None
     value = extract(name, event, to_client)
     return None if value is None else (value,)
 
