@@ -154,13 +154,18 @@ class Resolver:
         qtype = dns.rdatatype.to_text(question.rdtype)
         record = QueryRecord(time.time(), client, name, qtype, "allowed")
         profile = self.profile_for(client)
-        decision = Decision("allow")
+        # RPZ rpz-client-ip triggers come first: they drop (or pass) all one client asks.
+        by_client = Decision("allow")
         if not profile.paused:
-            decision = self.policy.decide_client(client, profile)  # RPZ rpz-client-ip
-        if decision.action == "allow" and name:
-            decision = self.policy.decide(name, profile)
-        elif decision.action == "passthru":
-            decision = Decision("allow", rule=decision.rule, reason=decision.reason)
+            by_client = self.policy.decide_client(client, profile)
+        if by_client.action == "tcp-only" and tcp:
+            by_client = Decision("allow")  # it came back over TCP: the name decides
+        if by_client.blocked:
+            decision = by_client
+        elif by_client.action == "passthru":
+            decision = Decision("allow", rule=by_client.rule, reason=by_client.reason)
+        else:
+            decision = self.policy.decide(name, profile) if name else Decision("allow")
         if decision.action == "tcp-only" and tcp:
             decision = Decision("allow")  # RPZ TCP-only: a client that came back over TCP passes
         if decision.category == "safe-search":
