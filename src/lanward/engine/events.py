@@ -258,6 +258,26 @@ class CredentialSeen:
 
 
 @dataclass(frozen=True, slots=True)
+class MailTransaction:
+    """One mail message in clear text: sent over SMTP (DATA or BDAT), or fetched over POP3
+    (RETR, TOP) or IMAP (FETCH BODY[] / RFC822). Its attachments were hashed whole as they
+    streamed past; the text of the message is not kept."""
+
+    flow: FlowKey
+    ts_ms: int
+    protocol: str  # "smtp", "pop3", "imap"
+    helo: str = ""  # SMTP's HELO/EHLO name
+    mail_from: str = ""  # SMTP: MAIL FROM; POP3/IMAP: the From header's address
+    rcpt_to: tuple[str, ...] = ()  # SMTP: RCPT TO; POP3/IMAP: the To and Cc headers' addresses
+    subject: str = ""
+    message_id: str = ""
+    files: tuple[FileInfo, ...] = ()  # attachments (named parts, and parts that are not text)
+    body: tuple[bytes, ...] = ()  # the first bytes of each file, decoded, in `files`' order
+    size: int = 0  # bytes of the message (after SMTP's dot-unstuffing)
+    complete: bool = True  # False: the capture lost bytes, or it ended before the message did
+
+
+@dataclass(frozen=True, slots=True)
 class ArpSeen:
     """An ARP request or reply."""
 
@@ -270,4 +290,12 @@ class ArpSeen:
     target_ip: str
 
 
-AppEvent = HttpTransaction | DnsQuery | DnsAnswer | TlsClientHello | TlsServerHello | CredentialSeen
+AppEvent = (
+    HttpTransaction
+    | DnsQuery
+    | DnsAnswer
+    | TlsClientHello
+    | TlsServerHello
+    | CredentialSeen
+    | MailTransaction
+)

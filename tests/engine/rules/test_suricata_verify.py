@@ -36,7 +36,6 @@ SMB = "SMB rules (SMB is not parsed)"
 EXCLUDED = {
     "flowbit-oring": PAYLOAD,
     "bug-7199": "pass and reject rules (only alert rules are loaded)",
-    "smtp-file-data-01": "an SMTP rule (SMTP bodies are not inspected)",
     "bug-2576-04": PAYLOAD,
     "smb-eicar-file-nbss-more-ffsmb": SMB,
     "eve-metadata": "pcre capture into pkt:/flow: variables",
@@ -60,8 +59,6 @@ EXCLUDED = {
 
 # Runs, but our counts differ from Suricata's: why.
 DISAGREES: dict[str, str] = {
-    "bug-6207-2": "sid 1 expected 1, got 0: file.data of an SMTP attachment; "
-    "mail is not an application-layer event",
     "http-body-inspect": "sid 1 expected 1, got 0: the bytes are at offset 261033 of the "
     "response body; the case raises Suricata's response-body-limit to 1 MiB, while the parser "
     "keeps Suricata's default, the first 100 KiB (RESPONSE_BODY_KEEP)",

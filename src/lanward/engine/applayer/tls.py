@@ -19,11 +19,12 @@ import dataclasses
 import datetime
 import hashlib
 import struct
+import warnings
 from typing import Any
 
 from cryptography import x509
+from cryptography.utils import CryptographyDeprecationWarning
 from pyasn1.codec.der import decoder as der_decoder
-from pyasn1.error import PyAsn1Error
 from pyasn1.type import char
 from pyasn1_modules import rfc5280
 
@@ -426,12 +427,14 @@ def _serial(number: int) -> str:
 def certificate(der: bytes) -> TlsCertificate:
     fingerprint = ":".join(f"{b:02x}" for b in hashlib.sha1(der, usedforsecurity=False).digest())
     try:
-        cert = x509.load_der_x509_certificate(der)
-        subject, issuer = _name(cert.subject), _name(cert.issuer)
-        serial = _serial(cert.serial_number)
-        not_before = int(cert.not_valid_before_utc.timestamp() * 1000)
-        not_after = int(cert.not_valid_after_utc.timestamp() * 1000)
-    except ValueError:
+        with warnings.catch_warnings():  # a server's odd serial is its business, not a warning
+            warnings.simplefilter("ignore", CryptographyDeprecationWarning)
+            cert = x509.load_der_x509_certificate(der)
+            subject, issuer = _name(cert.subject), _name(cert.issuer)
+            serial = _serial(cert.serial_number)
+            not_before = int(cert.not_valid_before_utc.timestamp() * 1000)
+            not_after = int(cert.not_valid_after_utc.timestamp() * 1000)
+    except Exception:  # noqa: BLE001 - ValueError, InvalidVersion...: any refusal of the bytes
         # cryptography refuses names that break their string type's rules (a NUL inside a
         # PrintableString: the classic trick to fool name checks); those are the ones that
         # must still be seen. pyasn1 reads the DER without judging the strings.
@@ -440,8 +443,8 @@ def certificate(der: bytes) -> TlsCertificate:
     try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
         names = tuple(san.get_values_for_type(x509.DNSName))[:MAX_NAMES]
-    except (x509.ExtensionNotFound, ValueError):
-        pass
+    except Exception:  # noqa: BLE001, S110 - no SAN, or one cryptography cannot read: no names
+        names = ()
     return TlsCertificate(
         der=der,
         subject=subject,
@@ -468,7 +471,7 @@ def _tolerant(der: bytes, fingerprint: str) -> TlsCertificate:
             not_before_ms=_asn1_time(validity["notBefore"]),
             not_after_ms=_asn1_time(validity["notAfter"]),
         )
-    except (PyAsn1Error, ValueError, TypeError, KeyError, IndexError):
+    except Exception:  # noqa: BLE001 - PyAsn1Error and whatever else hostile DER provokes
         return TlsCertificate(der=der, fingerprint=fingerprint)
 
 

@@ -19,6 +19,7 @@ from lanward.engine.events import (
     AppEvent,
     DnsQuery,
     HttpTransaction,
+    MailTransaction,
     TlsClientHello,
     TlsServerHello,
 )
@@ -35,7 +36,7 @@ BUFFER_WORDS = {
     "http.method": "the request method",
     "http.request_body": "the request body",
     "http.response_body": "the response body",
-    "file.data": "the transferred content",
+    "file.data": "the transferred content (a download or a mail attachment)",
     "http.header": "the HTTP headers",
     "http.stat_code": "the response status",
     "dns.query": "the DNS query",
@@ -77,6 +78,8 @@ def _app(event: AppEvent) -> str:
         return "DNS"
     if isinstance(event, TlsClientHello | TlsServerHello):
         return "TLS"
+    if isinstance(event, MailTransaction):
+        return event.protocol.upper()
     return ""
 
 

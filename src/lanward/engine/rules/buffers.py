@@ -16,6 +16,7 @@ from lanward.engine.events import (
     AppEvent,
     DnsQuery,
     HttpTransaction,
+    MailTransaction,
     TlsClientHello,
     TlsServerHello,
 )
@@ -162,7 +163,11 @@ EVENT_TYPES: dict[str, type] = {
     "dns": DnsQuery,
     "tls": TlsClientHello,
     "tls_server": TlsServerHello,
+    "mail": MailTransaction,
 }
+# Buffers that other events carry too: file.data is a mail attachment's content as well as an
+# HTTP body. A tcp/ip rule that inspects only such buffers applies to each of these events.
+ALSO_IN = {"file.data": ("mail",)}
 
 
 def _text(value: str) -> bytes | None:
@@ -178,6 +183,9 @@ def extract(name: str, event: AppEvent, to_client: bool) -> bytes | None:
         return _text(event.name) if name == "dns.query" else None
     if isinstance(event, TlsServerHello):
         return _server(name, event)
+    if isinstance(event, MailTransaction):
+        values = _attachments(name, event, to_client)
+        return values[0] if values else None
     if isinstance(event, TlsClientHello):
         if name == "tls.sni":
             return _text(event.sni)
@@ -194,8 +202,22 @@ def extract_all(name: str, event: AppEvent, to_client: bool) -> tuple[bytes, ...
         if not isinstance(event, TlsServerHello) or not event.certificates:
             return None
         return tuple(c.der for c in event.certificates if c.der) or None
+    if isinstance(event, MailTransaction):
+        return _attachments(name, event, to_client)
     value = extract(name, event, to_client)
     return None if value is None else (value,)
+
+
+def _attachments(name: str, event: MailTransaction, to_client: bool) -> tuple[bytes, ...] | None:
+    """file.data of a mail: each attachment's first bytes (a multi-buffer: Suricata inspects
+    file by file), on the side that sent them (SMTP: the client; POP3, IMAP: the server)."""
+    if name != "file.data":
+        return None
+    side = "to_client" if to_client else "to_server"
+    values = tuple(
+        data for data, file in zip(event.body, event.files, strict=False) if file.direction == side
+    )
+    return values or None
 
 
 def _server(name: str, event: TlsServerHello) -> bytes | None:

@@ -10,6 +10,7 @@ import re
 
 from lanward.engine.rules.addresses import Group, Variables, parse_addresses, parse_ports
 from lanward.engine.rules.buffers import (
+    ALSO_IN,
     BOTH_SIDES,
     EVENT_OF_BUFFER,
     MODIFIERS,
@@ -44,7 +45,14 @@ class Unsupported(Exception):
         self.keywords = keywords
 
 
-PROTOCOLS = {"http": "http", "http1": "http", "http2": "http", "dns": "dns", "tls": "tls"}
+PROTOCOLS = {
+    "http": "http",
+    "http1": "http",
+    "http2": "http",
+    "dns": "dns",
+    "tls": "tls",
+    "smtp": "mail",
+}
 TRANSPORTS = {"tcp": 6, "udp": 17, "ip": 0}
 METADATA_KEYWORDS = {"msg", "sid", "rev", "gid", "classtype", "priority", "metadata", "reference"}
 IGNORED_KEYWORDS = {"fast_pattern", "prefilter", "rawbytes", "target", "tag"}
@@ -297,7 +305,7 @@ def compile_rule(
     if "sid" not in meta:
         raise Malformed("the rule has no sid")
     sid = _int("sid", meta["sid"], 1, 2**32 - 1)
-    event = _event_of(proto, b, meta)
+    event, also = _event_of(proto, b, meta)
     response = _direction(b, to_client, to_server)
     if b.unsupported:
         raise Unsupported(sorted(set(b.unsupported)))
@@ -323,6 +331,8 @@ def compile_rule(
         event=event,
         transport=TRANSPORTS.get(proto, 0),
         http_version={"http1": 1, "http2": 2}.get(proto, 0),
+        mail_protocol="smtp" if proto == "smtp" else "",
+        also=also,
         src=addresses[0],
         src_ports=addresses[1],
         dst=addresses[2],
@@ -340,30 +350,37 @@ def compile_rule(
     return rule
 
 
-def _event_of(proto: str, b: _Builder, meta: dict[str, str]) -> str:
+def _event_of(proto: str, b: _Builder, meta: dict[str, str]) -> tuple[str, tuple[str, ...]]:
+    """The event kind the rule inspects, and the other kinds it applies to too (a tcp rule
+    with only file.data: HTTP bodies and mail attachments, see ALSO_IN)."""
     kinds = {EVENT_OF_BUFFER[name] for name in b.buffers}
     if "tls_server" in kinds and kinds <= {"tls", "tls_server"}:
         kinds = {"tls_server"}  # the server's event carries the client's hello too
         if proto == "tls":
-            return "tls_server"
+            return "tls_server", ()
     if proto in PROTOCOLS:
         event = PROTOCOLS[proto]
-        clash = kinds - {event}
+        clash = {
+            EVENT_OF_BUFFER[name]
+            for name in b.buffers
+            if event not in (EVENT_OF_BUFFER[name], *ALSO_IN.get(name, ()))
+        }
         if clash:
             word = sorted(clash)[0].partition("_")[0]  # tls_server: the server's tls buffers
             raise Malformed(f"a {proto} rule cannot inspect {word} buffers")
-        return event
+        return event, ()
     if proto not in TRANSPORTS:
         b.unsupported.append(f"protocol {proto}")
-        return ""
+        return "", ()
     if len(kinds) > 1:
         words = sorted({kind.partition("_")[0] for kind in kinds})
         raise Malformed(f"the rule mixes {' and '.join(words)} buffers")
     if not kinds:
         if not b.unsupported:
             b.unsupported.append(f"{proto} rule without an application-layer buffer")
-        return ""
-    return kinds.pop()
+        return "", ()
+    also = set.intersection(*(set(ALSO_IN.get(name, ())) for name in b.buffers))
+    return kinds.pop(), tuple(sorted(also))
 
 
 def _direction(b: _Builder, to_client: bool, to_server: bool) -> bool | None:

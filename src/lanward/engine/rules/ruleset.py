@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 
-from lanward.engine.events import AppEvent, FlowKey, HttpTransaction
+from lanward.engine.events import AppEvent, FlowKey, HttpTransaction, MailTransaction
 from lanward.engine.rules.addresses import Group, Variables
 from lanward.engine.rules.buffers import EVENT_TYPES, TRANSFORMS, extract_all
 from lanward.engine.rules.compile import Malformed, Unsupported, compile_rule
@@ -146,7 +146,8 @@ class RuleSet:
         ordered = sorted(self.rules, key=lambda r: (r.flowbits_rank, r.priority))
         self._by_event = {}
         for rule in ordered:
-            self._by_event.setdefault(rule.event, []).append(rule)
+            for kind in (rule.event, *rule.also):
+                self._by_event.setdefault(kind, []).append(rule)
 
     def __len__(self) -> int:
         return len(self.rules)
@@ -171,6 +172,10 @@ class RuleSet:
                 continue
             if rule.http_version and rule.http_version != http_version:
                 continue  # `alert http1` / `alert http2`: that version only
+            if rule.mail_protocol and (
+                not isinstance(event, MailTransaction) or event.protocol != rule.mail_protocol
+            ):
+                continue  # `alert smtp`: mail sent over SMTP only
             if rule.established is not None and rule.established != established:
                 continue
             if not _flowbits_hold(rule, state.bits):
