@@ -234,7 +234,9 @@ THREATS = Feature(
         Data(
             "threats.alert",
             "each alert: kind, severity, device, the addresses and app involved, a summary "
-            "and the evidence",
+            "and the evidence (what matched: a name, address, fingerprint, rule or file hash; "
+            "for a dangerous mail attachment the sender and recipient addresses, never the "
+            "subject or text)",
             ("kind", "device", "src", "dst", "app", "summary", "evidence", "time"),
             days("alert_days", "LANWARD_ALERT_RETENTION_DAYS", 365),
         ),
