@@ -11,14 +11,17 @@ import os
 import socket
 import subprocess
 import sys
+import time
 
 import pytest
 from django.conf import settings
 from django.http import HttpResponse
 from django.test import RequestFactory, override_settings
 
+from lanward.daemons.dnsd import QueryRecord
 from lanward.dnsfilter.middleware import BlockPageMiddleware
 from lanward.dnsfilter.models import AllowEntry, BlockListSource
+from lanward.dnsfilter.services import ProfileDirectory, QueryLogWriter
 
 pytestmark = pytest.mark.django_db
 
@@ -162,3 +165,34 @@ def test_settings_add_it_when_blocked_names_answer_the_station(tmp_path, answer,
     ).stdout.strip()
 
     assert (out == MIDDLEWARE_PATH) is first
+
+
+def test_a_block_by_the_answers_address_is_explained(station, blocklist, owner_client):
+    """c2.example is on no list by name; the resolver blocked it for the C2 address it pointed
+    to. The block page and the query log say so, from what the resolver logged."""
+    writer = QueryLogWriter(ProfileDirectory())
+    writer.directory.refresh()
+    middleware = BlockPageMiddleware(console)
+    before = html.unescape(get(middleware, "c2.example").content.decode())
+    assert "It is not blocked any more" in before  # nothing logged: nothing to explain
+
+    writer(
+        QueryRecord(
+            time.time(),
+            "192.168.1.20",
+            "c2.example",
+            "A",
+            "blocked",
+            list_name="Feodo C2 addresses",
+            category="malware",
+            rule="185.220.101.7 in 185.220.101.0/24",
+        )
+    )
+    writer(QueryRecord(time.time(), "192.168.1.20", "ok.example", "A", "allowed"))
+    assert writer.flush() == 2
+
+    text = html.unescape(get(middleware, "c2.example").content.decode())
+    assert "Why: the address it points to (185.220.101.7 in 185.220.101.0/24) is on Feodo" in text
+    assert "The list marks it as <strong>malware</strong>" in text
+    log = html.unescape(owner_client.get("/protection/log/?action=blocked").content.decode())
+    assert "the answer pointed to 185.220.101.7 in 185.220.101.0/24" in log

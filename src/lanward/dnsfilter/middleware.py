@@ -16,6 +16,7 @@ from django.shortcuts import render
 from lanward.engine.dns.policy import Policy
 
 POLICY_SECONDS = 60.0  # how long the block page trusts the lists it last read
+LOG_WAIT_SECONDS = 1.5  # the resolver's query log is written every second
 
 
 def _own_names() -> set[str]:
@@ -47,6 +48,12 @@ class BlockPageMiddleware:
             from .services import why
 
             decision = why(host, policy=self._policy())
+            # A block by the answer's address is known from the resolver's query log only, which
+            # it writes every second: the browser may be here before that.
+            deadline = time.monotonic() + LOG_WAIT_SECONDS
+            while not decision.blocked and time.monotonic() < deadline:
+                time.sleep(0.2)
+                decision = why(host, policy=self._policy())
             return render(
                 request,
                 "dnsfilter/blocked.html",

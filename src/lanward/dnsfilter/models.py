@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import ClassVar
 
 from django.db import models
@@ -100,6 +101,9 @@ class QueryLog(models.Model):
     action = models.CharField(max_length=24, db_index=True)
     list_name = models.CharField(max_length=200, blank=True)
     category = models.CharField(max_length=16, blank=True)
+    # The list entry that matched: a name, a pattern, or for a block by the answer's address
+    # "203.0.113.5 in 203.0.113.0/24" (empty when the name is hidden by privacy).
+    rule = models.CharField(max_length=300, blank=True)
     cached = models.BooleanField(default=False)
     latency_ms = models.FloatField(default=0)
 
@@ -108,3 +112,12 @@ class QueryLog(models.Model):
 
     def __str__(self) -> str:
         return f"{self.time:%H:%M:%S} {self.client} {self.name} {self.action}"
+
+    @property
+    def by_address(self) -> bool:
+        """Blocked for where the answer pointed (an address trigger), not for the name."""
+        try:
+            ipaddress.ip_address(self.rule.split(" in ", 1)[0])
+        except ValueError:
+            return False
+        return self.rule != self.name  # not an IP-literal name on a list

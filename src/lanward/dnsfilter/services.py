@@ -203,6 +203,7 @@ class QueryLogWriter:
                     action=record.action,
                     list_name=record.list_name[:200],
                     category=record.category,
+                    rule=record.rule[:300] if name else "",
                     cached=record.cached,
                     latency_ms=round(record.latency_ms, 2),
                 )
@@ -225,6 +226,10 @@ class QueryLogWriter:
         threading.Thread(target=self.run, daemon=True, name="dns-log").start()
 
 
+# How far back the block page looks for a block the resolver made by the answer's address.
+WHY_LOG = timedelta(minutes=10)
+
+
 def why(domain: str, policy: Policy | None = None, member: Any = None) -> Decision:
     """Which list blocks `domain`: for `member`'s policy, or without one for any category (the
     lookup and the block page answer for whoever was blocked, e.g. by a member's adult list)."""
@@ -234,7 +239,27 @@ def why(domain: str, policy: Policy | None = None, member: Any = None) -> Decisi
         mp = MemberPolicy.objects.filter(member=member).first()
         categories = mp.blocked_categories if mp is not None else DEFAULT_BLOCKED
         profile = Profile(blocked_categories=frozenset(categories))
-    return policy.decide(domain, profile)
+    decision = policy.decide(domain, profile)
+    if decision.blocked:
+        return decision
+    # Not blocked by name: maybe by where it pointed (a C2 address list, an RPZ rpz-ip trigger),
+    # which only the resolver saw. Its log says so.
+    recent = (
+        QueryLog.objects.filter(name=domain.lower().rstrip("."), time__gte=timezone.now() - WHY_LOG)
+        .exclude(action__in=("allowed", "failed", "rebinding-refused", "safe-search"))
+        .exclude(rule="")
+        .order_by("-time")
+        .first()
+    )
+    if recent is not None and recent.by_address:
+        return Decision(
+            "block",
+            list_name=recent.list_name,
+            category=recent.category,
+            rule=recent.rule,
+            reason=f"the address it points to ({recent.rule}) is on {recent.list_name}",
+        )
+    return decision
 
 
 def prune_log(now: datetime | None = None, days: int | None = None) -> int:

@@ -143,8 +143,8 @@ DNS_FILTER = Feature(
         Data(
             "dnsfilter.querylog",
             "each lookup: when, which device and member, the name looked up (unless the "
-            "privacy level hides it), and whether it was blocked",
-            ("time", "client", "device", "member", "name", "action"),
+            "privacy level hides it), and whether it was blocked, by which list and entry",
+            ("time", "client", "device", "member", "name", "action", "list_name", "rule"),
             days("dns_log_days", "LANWARD_DNS_LOG_DAYS", 7),
         ),
         Data(
