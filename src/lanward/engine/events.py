@@ -278,6 +278,20 @@ class MailTransaction:
 
 
 @dataclass(frozen=True, slots=True)
+class SmbTransaction:
+    """A file copied over SMB: written to a share (`to_server`) or read from it (`to_client`),
+    hashed whole as it streamed past (engine/applayer/smb.py). One per file and direction."""
+
+    flow: FlowKey
+    ts_ms: int  # when the file was opened
+    protocol: str  # "smb1", "smb2", "smb3"
+    share: str = ""  # the share's path as the client named it (\\server\share); "" if not seen
+    files: tuple[FileInfo, ...] = ()  # the file; its name is its path in the share
+    body: tuple[bytes, ...] = ()  # the first bytes of each file, in `files`' order
+    complete: bool = True  # False: bytes were lost, or the flow ended before the CLOSE
+
+
+@dataclass(frozen=True, slots=True)
 class ArpSeen:
     """An ARP request or reply."""
 
@@ -298,4 +312,5 @@ AppEvent = (
     | TlsServerHello
     | CredentialSeen
     | MailTransaction
+    | SmbTransaction
 )

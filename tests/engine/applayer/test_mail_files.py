@@ -18,10 +18,8 @@ import email.policy
 import hashlib
 import io
 import os
-import selectors
 import smtplib
 import socket
-import threading
 import tracemalloc
 import zipfile
 from collections.abc import Iterator
@@ -49,6 +47,7 @@ from tests.engine.applayer.build import (
     http_response,
 )
 from tests.engine.applayer.pcaps import run_pcap
+from tests.engine.applayer.relay import Relay
 from tests.ndpi_corpus import CORPUS
 
 VERIFY = CORPUS / "suricata-verify" / "tests"
@@ -75,48 +74,6 @@ class Received:
     """What aiosmtpd stored: the envelope and the message, per mail."""
 
     mails: list[tuple[str, list[str], bytes]] = field(default_factory=list)
-
-
-class Relay:
-    """client -> relay -> server on loopback; `chunks` is what each side sent, in order."""
-
-    def __init__(self, server_port: int) -> None:
-        self.server_port = server_port
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self.listener.getsockname()[1]
-        self.chunks: list[tuple[bool, bytes]] = []
-        self.thread = threading.Thread(target=self._run, daemon=True)
-        self.thread.start()
-
-    def _run(self) -> None:
-        client, _ = self.listener.accept()
-        server = socket.create_connection(("127.0.0.1", self.server_port), timeout=10)
-        peers = {client: (server, True), server: (client, False)}
-        sel = selectors.DefaultSelector()
-        for sock in peers:
-            sel.register(sock, selectors.EVENT_READ)
-        open_sides = 2
-        while open_sides:
-            for key, _ in sel.select(timeout=10):
-                sock = key.fileobj
-                assert isinstance(sock, socket.socket)
-                other, to_server = peers[sock]
-                data = sock.recv(65536)
-                if not data:
-                    sel.unregister(sock)
-                    other.shutdown(socket.SHUT_WR)
-                    open_sides -= 1
-                    continue
-                self.chunks.append((to_server, data))
-                other.sendall(data)
-        client.close()
-        server.close()
-        self.listener.close()
-
-    def join(self) -> list[tuple[bool, bytes]]:
-        self.thread.join(timeout=30)
-        assert not self.thread.is_alive(), "the relay did not finish"
-        return self.chunks
 
 
 @pytest.fixture(scope="module")

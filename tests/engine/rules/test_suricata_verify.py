@@ -32,25 +32,18 @@ TESTS = VERIFY / "tests"
 # Excluded: a rule of the case uses something the loader does not run (the loader must agree,
 # see test_exclusions_match_the_loader).
 PAYLOAD = "a content on the packet payload (no application-layer buffer)"
-SMB = "SMB rules (SMB is not parsed)"
 EXCLUDED = {
     "flowbit-oring": PAYLOAD,
     "bug-7199": "pass and reject rules (only alert rules are loaded)",
     "bug-2576-04": PAYLOAD,
-    "smb-eicar-file-nbss-more-ffsmb": SMB,
     "eve-metadata": "pcre capture into pkt:/flow: variables",
     "bug-2576-04-ips": PAYLOAD,
     "bug-2158": PAYLOAD + ", before dns_query",
     "dns/dns-forward-pointer": "dns.queries.rrname (names in requests and responses)",
     "dns/task-7018-ids-dns-keywords": "dns.queries.rrname (names in requests and responses)",
-    "smb-eicar-file": SMB,
-    "smb-eicar-andx": SMB,
-    "smb-eicar-file-segmentation-postheader": SMB,
     "output-multi-eve": "a drop rule, and " + PAYLOAD,
-    "smb-eicar-padding": SMB,
     "firewall/ruletype-firewall-103-default-app-policy-drop-alert": "firewall (accept) rules",
     "ssl_version_negated": "ssl_version",
-    "smb-eicar-file-segmentation-random": SMB,
     "uricontent/detect-uricontent-03": PAYLOAD,
     "dhcp-eve-extended": "DHCP rules (dhcp.leasetime ...)",
     "dhcp-eve-extended-option-60": "no rules: an EVE-output case",

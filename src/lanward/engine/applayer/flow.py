@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Protocol
 
-from lanward.engine.applayer import dns, mail, telnet, tls
+from lanward.engine.applayer import dns, mail, smb, telnet, tls
 from lanward.engine.applayer.http import HttpParser, Request
 from lanward.engine.applayer.http1 import REQUEST_LINE
 from lanward.engine.applayer.http2 import PREFACE, Http2Parser, starts_server_preface
@@ -277,6 +277,10 @@ class FlowParser:
         if server.startswith(b"HTTP/1.") and not client:
             self.protocol = "http"
             return HttpParser(flow)
+        smb_port = flow.dst_port in smb.PORTS or flow.src_port in smb.PORTS
+        if smb.recognise(client, server, smb_port):
+            self.protocol = "smb"
+            return smb.SmbParser(flow)
         if telnet.starts_with_negotiation(client) or telnet.starts_with_negotiation(server):
             self.protocol = "telnet"
             return telnet.TelnetParser(flow)

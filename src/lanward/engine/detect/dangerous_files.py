@@ -1,13 +1,15 @@
-"""Dangerous files: a download over clear-text HTTP, or a mail attachment sent or fetched in clear
-text (SMTP, POP3, IMAP), whose hash is on a malware hash list.
+"""Dangerous files: a download over clear-text HTTP, a mail attachment sent or fetched in clear
+text (SMTP, POP3, IMAP), or a file copied to or from an SMB share (a NAS, a Windows share),
+whose hash is on a malware hash list.
 
-The application-layer parsers hash every HTTP body and every mail attachment as it streams past
-(engine/applayer); this detector looks the MD5, SHA-1 and SHA-256 up in the hashes of the loaded
+The application-layer parsers hash every HTTP body, every mail attachment and every file
+copied over unencrypted SMB as it streams past (engine/applayer); this detector looks the MD5, SHA-1 and SHA-256 up in the hashes of the loaded
 indicator feeds (`EngineConfig.indicators`: MalwareBazaar CSV exports, STIX file-hash indicators
 or plain lists of hashes) and recognises the EICAR anti-virus test file. A listed file is
 `critical` (malware reached a home device); EICAR is `high` (harmless by design, but it is how
 people check that protection works, so it must be reported like the real thing). A mail alert
-names the sender and recipients; never the subject or the text.
+names the sender and recipients; never the subject or the text. An SMB alert names the share
+and the device that copied the file (or, when the client is outside, the home server).
 """
 
 from __future__ import annotations
@@ -16,7 +18,13 @@ from typing import Any
 
 from lanward.engine.detect.alerts import HomeNets, alert
 from lanward.engine.detect.feeds import Indicator, Indicators
-from lanward.engine.events import FileInfo, FlowKey, HttpTransaction, MailTransaction
+from lanward.engine.events import (
+    FileInfo,
+    FlowKey,
+    HttpTransaction,
+    MailTransaction,
+    SmbTransaction,
+)
 
 # The 68-byte EICAR test file (https://www.eicar.org/download-anti-malware-testfile/).
 EICAR_SHA256 = "275a021bbfb6489e54d471899f7db9d1663fc695ec2fe2a2c4538aabf651fd0f"
@@ -40,6 +48,8 @@ class DangerousFiles:
     def app_event(self, event: object) -> list[dict[str, Any]]:
         if isinstance(event, MailTransaction):
             return [a for file in event.files for a in self._mail(event, file)]
+        if isinstance(event, SmbTransaction):
+            return [a for file in event.files for a in self._smb(event, file)]
         if not isinstance(event, HttpTransaction) or event.file is None:
             return []
         file = event.file
@@ -109,6 +119,37 @@ class DangerousFiles:
                 "out who sent it."
             )
         return [_alert(found, evidence, event.ts_ms, f, mac, summary, protocol)]
+
+    def _smb(self, event: SmbTransaction, file: FileInfo) -> list[dict[str, Any]]:
+        found = self._listed(file)
+        if found is None:
+            return []
+        f = event.flow
+        # The home device: the client that copied the file, else the home server it reached.
+        on_client = f.src_ip in self.home or f.dst_ip not in self.home
+        mac = f.src_mac if on_client else f.dst_mac
+        share = f"the share {event.share}" if event.share else f"a share on {f.dst_ip}"
+        where = f"{'to' if file.direction == 'to_server' else 'from'} {share}"
+        if not on_client:
+            where += f" (the home device {f.dst_ip})"
+        copied = f"{f.src_ip} copied"
+        name = file.name or "a file"
+        evidence = _evidence(file)
+        evidence.update({"protocol": event.protocol, "share": event.share})
+        algo, ind = found
+        if ind is not None:
+            summary = (
+                f"{copied} {name} {where}; its {algo.upper()} is on the malware hash list "
+                f"{ind.feed!r} (line {ind.line}){_family(ind)}. Do not open it: delete it from "
+                "the share, and scan the devices that opened it."
+            )
+        else:
+            summary = (
+                f"{copied} the EICAR anti-virus test file ({name}) {where}. It is harmless by "
+                "design and used to check that protection works; if nobody was testing, find "
+                "out where it came from."
+            )
+        return [_alert(found, evidence, event.ts_ms, f, mac, summary, "SMB")]
 
     def _listed(self, file: FileInfo) -> tuple[str, Indicator | None] | None:
         """(the hash that matched, its indicator) for a listed file, ("sha256", None) for the

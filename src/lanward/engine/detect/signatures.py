@@ -20,6 +20,7 @@ from lanward.engine.events import (
     DnsQuery,
     HttpTransaction,
     MailTransaction,
+    SmbTransaction,
     TlsClientHello,
     TlsServerHello,
 )
@@ -36,7 +37,7 @@ BUFFER_WORDS = {
     "http.method": "the request method",
     "http.request_body": "the request body",
     "http.response_body": "the response body",
-    "file.data": "the transferred content (a download or a mail attachment)",
+    "file.data": "the transferred content (a download, a mail attachment or a file on a share)",
     "http.header": "the HTTP headers",
     "http.stat_code": "the response status",
     "dns.query": "the DNS query",
@@ -80,6 +81,8 @@ def _app(event: AppEvent) -> str:
         return "TLS"
     if isinstance(event, MailTransaction):
         return event.protocol.upper()
+    if isinstance(event, SmbTransaction):
+        return "SMB"
     return ""
 
 

@@ -17,6 +17,7 @@ from lanward.engine.events import (
     DnsQuery,
     HttpTransaction,
     MailTransaction,
+    SmbTransaction,
     TlsClientHello,
     TlsServerHello,
 )
@@ -164,10 +165,12 @@ EVENT_TYPES: dict[str, type] = {
     "tls": TlsClientHello,
     "tls_server": TlsServerHello,
     "mail": MailTransaction,
+    "smb": SmbTransaction,
 }
-# Buffers that other events carry too: file.data is a mail attachment's content as well as an
-# HTTP body. A tcp/ip rule that inspects only such buffers applies to each of these events.
-ALSO_IN = {"file.data": ("mail",)}
+# Buffers that other events carry too: file.data is a mail attachment's content, or a file
+# copied over SMB, as well as an HTTP body. A tcp/ip rule that inspects only such buffers
+# applies to each of these events.
+ALSO_IN = {"file.data": ("mail", "smb")}
 
 
 def _text(value: str) -> bytes | None:
@@ -183,7 +186,7 @@ def extract(name: str, event: AppEvent, to_client: bool) -> bytes | None:
         return _text(event.name) if name == "dns.query" else None
     if isinstance(event, TlsServerHello):
         return _server(name, event)
-    if isinstance(event, MailTransaction):
+    if isinstance(event, MailTransaction | SmbTransaction):
         values = _attachments(name, event, to_client)
         return values[0] if values else None
     if isinstance(event, TlsClientHello):
@@ -202,15 +205,18 @@ def extract_all(name: str, event: AppEvent, to_client: bool) -> tuple[bytes, ...
         if not isinstance(event, TlsServerHello) or not event.certificates:
             return None
         return tuple(c.der for c in event.certificates if c.der) or None
-    if isinstance(event, MailTransaction):
+    if isinstance(event, MailTransaction | SmbTransaction):
         return _attachments(name, event, to_client)
     value = extract(name, event, to_client)
     return None if value is None else (value,)
 
 
-def _attachments(name: str, event: MailTransaction, to_client: bool) -> tuple[bytes, ...] | None:
-    """file.data of a mail: each attachment's first bytes (a multi-buffer: Suricata inspects
-    file by file), on the side that sent them (SMTP: the client; POP3, IMAP: the server)."""
+def _attachments(
+    name: str, event: MailTransaction | SmbTransaction, to_client: bool
+) -> tuple[bytes, ...] | None:
+    """file.data of a mail or an SMB copy: each file's first bytes (a multi-buffer: Suricata
+    inspects file by file), on the side that sent them (SMTP, an SMB write: the client; POP3,
+    IMAP, an SMB read: the server)."""
     if name != "file.data":
         return None
     side = "to_client" if to_client else "to_server"

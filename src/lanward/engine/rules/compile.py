@@ -52,6 +52,7 @@ PROTOCOLS = {
     "dns": "dns",
     "tls": "tls",
     "smtp": "mail",
+    "smb": "smb",
 }
 TRANSPORTS = {"tcp": 6, "udp": 17, "ip": 0}
 METADATA_KEYWORDS = {"msg", "sid", "rev", "gid", "classtype", "priority", "metadata", "reference"}
@@ -352,7 +353,7 @@ def compile_rule(
 
 def _event_of(proto: str, b: _Builder, meta: dict[str, str]) -> tuple[str, tuple[str, ...]]:
     """The event kind the rule inspects, and the other kinds it applies to too (a tcp rule
-    with only file.data: HTTP bodies and mail attachments, see ALSO_IN)."""
+    with only file.data: HTTP bodies, mail attachments and SMB files, see ALSO_IN)."""
     kinds = {EVENT_OF_BUFFER[name] for name in b.buffers}
     if "tls_server" in kinds and kinds <= {"tls", "tls_server"}:
         kinds = {"tls_server"}  # the server's event carries the client's hello too

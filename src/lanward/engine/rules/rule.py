@@ -110,7 +110,7 @@ class Rule:
     transport: int = 0  # 6 or 17 when the header says tcp/udp, 0 for any
     http_version: int = 0  # 1 or 2 when the header says http1/http2, 0 for any HTTP
     mail_protocol: str = ""  # "smtp" when the header says smtp: mail sent, not fetched
-    also: tuple[str, ...] = ()  # other event kinds the rule applies to (file.data: "mail")
+    also: tuple[str, ...] = ()  # other event kinds the rule applies to (file.data: mail, smb)
     src: Group = ANY
     src_ports: Group = ANY
     dst: Group = ANY
