@@ -23,7 +23,7 @@ alert http any any -> any any (msg:"several"; content:"x"; http_raw_header; \\
     ssh.software; content:"x"; sid:5;)
 alert http any any -> any any (msg:"broken hex"; http.uri; content:"|4|"; sid:6;)
 this is not a rule
-alert smb any any -> any any (msg:"smb"; sid:8;)
+alert nfs any any -> any any (msg:"nfs"; sid:8;)
 alert tcp any any -> any any (msg:"payload"; content:"x"; sid:9;)
 alert http any any -> any any (msg:"dup"; http.uri; content:"/b"; sid:1;)
 alert http any any -> any any (msg:"unclosed"; sid:11
@@ -40,7 +40,7 @@ def test_report_lists_each_rule_not_loaded_with_its_line() -> None:
         4: (2, ("http.stat_msg",)),
         5: (3, ("action drop",)),
         7: (5, ("http.header.raw", "ssh.software")),  # both keywords, the rule starts on line 7
-        11: (8, ("protocol smb",)),
+        11: (8, ("protocol nfs",)),
         12: (9, ("content on the packet payload",)),
     }
     malformed = {p.line: p.message for p in report.malformed}

@@ -3,10 +3,11 @@
 TCP is reassembled per direction (`tcp.Stream`); the protocol is recognised from the first
 bytes each side sends, not from the port (HTTP on any port is HTTP, even port 53; DNS over TCP
 on any port is DNS), with ports only breaking ties (FTP vs POP3, a Telnet server that prints
-"login:" without negotiating). A capture that begins with the server's answer, so that the flow
-meter took the server for the client, is turned round. Then the bytes go to that protocol's
-parser. A flow nothing recognises, or whose parser has all it wants (a TLS flow after its
-ClientHello), costs a flag check per packet from then on. UDP is read for DNS (port 53) only.
+"login:" without negotiating; SMB on 139/445 that the capture joined mid-session). A capture
+that begins with the server's answer, so that the flow meter took the server for the client,
+is turned round. Then the bytes go to that protocol's parser. A flow nothing recognises, or
+whose parser has all it wants (a TLS flow after its ClientHello), costs a flag check per packet
+from then on. UDP is read for DNS (port 53) only.
 
 Pure and total: no I/O, and no input makes it raise. A parser bug is caught here, the flow is
 no longer read, and `failure` says why (tests assert it stays None).

@@ -236,7 +236,8 @@ THREATS = Feature(
             "each alert: kind, severity, device, the addresses and app involved, a summary "
             "and the evidence (what matched: a name, address, fingerprint, rule or file hash; "
             "for a dangerous mail attachment the sender and recipient addresses, never the "
-            "subject or text)",
+            "subject or text; for a dangerous file on a share the share's path and the file "
+            "name)",
             ("kind", "device", "src", "dst", "app", "summary", "evidence", "time"),
             days("alert_days", "LANWARD_ALERT_RETENTION_DAYS", 365),
         ),
