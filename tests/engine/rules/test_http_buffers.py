@@ -146,3 +146,22 @@ def test_a_rule_without_direction_on_file_data_reads_either_body() -> None:
     )
     matches = ruleset(rules).match(exchange(), FlowStates())
     assert [(m.rule.sid, m.to_client) for m in matches] == [(1, False), (2, True)]
+
+
+def test_http_start_is_the_request_line_and_headers_as_sent() -> None:
+    rules = "\n".join(
+        [
+            rule(
+                'http.start; content:"POST /login.php HTTP/1.1|0d 0a|Host: portal"; startswith;', 1
+            ),
+            rule('http.start; content:"Cookie: session=abc|0d 0a|";', 2),  # Cookie stays in
+            rule('http.start; content:"X-Tag: one|0d 0a|x-tag: two|0d 0a|";', 3),  # not folded
+            rule('http.start; content:"|0d 0a 0d 0a|"; endswith;', 4),
+            rule('http_start; content:"User-Agent: Mozilla";', 5),  # the old spelling
+            rule('http.start; content:"user=alice";', 6),  # the body is not in it
+        ]
+    )
+    assert sids(rules, exchange()) == [1, 2, 3, 4, 5]
+    to_client = rule('flow:to_client; http.start; content:"HTTP";', 7)
+    skipped = ruleset(to_client).report.files[0].skipped
+    assert skipped and "flow:to_client with http.start" in str(skipped[0])

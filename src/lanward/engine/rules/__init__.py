@@ -14,8 +14,8 @@ What runs (everything else is reported and the rule skipped, never half-applied)
   lists, CIDR and ranges; `->` and `<>`;
 - buffers (sticky and legacy forms): http.uri (normalised as libhtp does), http.uri.raw,
   http.host (lower case), http.host.raw, http.user_agent, http.method, http.protocol,
-  http.request_line, http.request_body, http.header, http.header_names, http.cookie,
-  http.content_type, http.content_len, http.connection, http.referer, http.accept*, and on the
+  http.request_line, http.start (the request's), http.request_body, http.header,
+  http.header_names, http.cookie, http.content_type, http.content_len, http.connection, http.referer, http.accept*, and on the
   response http.stat_code, http.response_body, http.location, http.server, file.data (the
   response body, or the request body in a to_server rule); dns.query, tls.sni, ja3.hash,
   ja3.string, and on the server's side of TLS (up to 1.2: TLS 1.3 encrypts the certificate)

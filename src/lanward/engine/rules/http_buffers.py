@@ -138,6 +138,16 @@ def request_line(event: HttpTransaction, to_client: bool) -> bytes | None:
     return _wire(" ".join(parts))
 
 
+def start(event: HttpTransaction, to_client: bool) -> bytes | None:
+    """http.start (request side): the request line and every header line as sent, unmerged
+    and with Cookie, then the blank line that ends them."""
+    line = request_line(event, to_client)
+    if line is None:
+        return None
+    headers = b"".join(_wire(f"{name}: {value}\r\n") for name, value in event.request_headers)
+    return line + b"\r\n" + headers + b"\r\n"
+
+
 def request_body(event: HttpTransaction, to_client: bool) -> bytes | None:
     return event.request_body or None
 
