@@ -1,4 +1,5 @@
-"""A TCP relay on loopback that records a real client-server conversation, for the parser tests.
+"""A TCP relay on loopback that records a real client-server conversation, for the parser tests
+(and `edited`, the damage the fuzz tests do to such a recording).
 
 client -> relay -> server: the test points a real client at `Relay(server_port).port`; the relay
 forwards every byte and keeps each side's bytes in the order they came (`chunks`), which the
@@ -10,6 +11,8 @@ from __future__ import annotations
 import selectors
 import socket
 import threading
+
+from hypothesis import strategies as st
 
 
 class Relay:
@@ -59,3 +62,17 @@ class Relay:
         self.thread.join(timeout=timeout)
         assert not self.thread.is_alive(), "the relay did not finish"
         return self.chunks
+
+
+def edited(data: st.DataObject, stream: bytes) -> bytes:
+    """`stream` with up to 12 random edits (a cut of up to 64 bytes and an insert at a random
+    place each): the recorded bytes of a real session, damaged, for the parsers' fuzz tests."""
+    edits = data.draw(
+        st.lists(
+            st.tuples(st.integers(0, len(stream)), st.integers(0, 64), st.binary(max_size=64)),
+            max_size=12,
+        )
+    )
+    for at, cut, insert in edits:
+        stream = stream[:at] + insert + stream[at + cut :]
+    return stream

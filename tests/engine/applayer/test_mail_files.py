@@ -47,7 +47,7 @@ from tests.engine.applayer.build import (
     http_response,
 )
 from tests.engine.applayer.pcaps import run_pcap
-from tests.engine.applayer.relay import Relay
+from tests.engine.applayer.relay import Relay, edited
 from tests.ndpi_corpus import CORPUS
 
 VERIFY = CORPUS / "suricata-verify" / "tests"
@@ -515,14 +515,7 @@ def test_mutated_sessions_never_raise(
     """The recorded client bytes with random edits, in random pieces, with random losses."""
     client, server = _client_stream(session[0])
     client = client[:60_000]  # the first mail and the start of the second
-    edits = data.draw(
-        st.lists(
-            st.tuples(st.integers(0, len(client)), st.integers(0, 64), st.binary(max_size=64)),
-            max_size=12,
-        )
-    )
-    for at, cut, insert in edits:
-        client = client[:at] + insert + client[at + cut :]
+    client = edited(data, client)
     step = data.draw(st.integers(1, 3000))
     gaps = dict(data.draw(st.lists(st.tuples(st.integers(0, 100), st.integers(1, 5000)))))
     parser = MailParser(FlowKey("192.168.1.20", 41000, "192.0.2.1", 25, 6), "smtp")

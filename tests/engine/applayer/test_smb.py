@@ -50,7 +50,7 @@ from tests.engine.applayer.build import (
     shuffled_data,
 )
 from tests.engine.applayer.pcaps import run_pcap
-from tests.engine.applayer.relay import Relay
+from tests.engine.applayer.relay import Relay, edited
 from tests.ndpi_corpus import CORPUS
 
 VERIFY = CORPUS / "suricata-verify" / "tests"
@@ -655,16 +655,7 @@ def test_mutated_sessions_never_raise(
     """The recorded bytes with random edits, in random pieces, with random losses."""
     session = data.draw(st.sampled_from([smb3_session, smb1_session]))
     streams = list(_streams(session, 100_000))
-    for i, stream in enumerate(streams):
-        edits = data.draw(
-            st.lists(
-                st.tuples(st.integers(0, len(stream)), st.integers(0, 64), st.binary(max_size=64)),
-                max_size=12,
-            )
-        )
-        for at, cut, insert in edits:
-            stream = stream[:at] + insert + stream[at + cut :]
-        streams[i] = stream
+    streams = [edited(data, stream) for stream in streams]
     step = data.draw(st.integers(16, 5000))
     gaps = dict(data.draw(st.lists(st.tuples(st.integers(0, 200), st.integers(1, 70_000)))))
     parser = SmbParser(KEY)

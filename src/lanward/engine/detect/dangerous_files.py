@@ -3,9 +3,9 @@ text (SMTP, POP3, IMAP), or a file copied to or from an SMB share (a NAS, a Wind
 whose hash is on a malware hash list.
 
 The application-layer parsers hash every HTTP body, every mail attachment and every file
-copied over unencrypted SMB as it streams past (engine/applayer); this detector looks the MD5, SHA-1 and SHA-256 up in the hashes of the loaded
-indicator feeds (`EngineConfig.indicators`: MalwareBazaar CSV exports, STIX file-hash indicators
-or plain lists of hashes) and recognises the EICAR anti-virus test file. A listed file is
+copied over unencrypted SMB as it streams past (engine/applayer); this detector looks the MD5,
+SHA-1 and SHA-256 up in the hashes of the loaded indicator feeds (`EngineConfig.indicators`:
+MalwareBazaar CSV exports, STIX file-hash indicators or plain lists of hashes) and recognises the EICAR anti-virus test file. A listed file is
 `critical` (malware reached a home device); EICAR is `high` (harmless by design, but it is how
 people check that protection works, so it must be reported like the real thing). A mail alert
 names the sender and recipients; never the subject or the text. An SMB alert names the share
@@ -64,19 +64,14 @@ class DangerousFiles:
         name = file.name or "a file"
         evidence = _evidence(file)
         evidence["url"] = url
-        algo, ind = found
-        if ind is not None:
-            summary = (
-                f"{device} downloaded {name} from {url}; its {algo.upper()} is on the malware "
-                f"hash list {ind.feed!r} (line {ind.line}){_family(ind)}. Do not open it: delete "
-                "it, and scan the device if it was opened."
-            )
-        else:
-            summary = (
-                f"{device} downloaded the EICAR anti-virus test file ({name}) from {url}. It is "
-                "harmless by design and used to check that protection works; if nobody was "
-                "testing, find out who sent it."
-            )
+        summary = _summary(
+            found,
+            f"{device} downloaded",
+            name,
+            f"from {url}",
+            "delete it, and scan the device if it was opened",
+            "who sent it",
+        )
         return [_alert(found, evidence, event.ts_ms, f, mac, summary, "HTTP")]
 
     def _mail(self, event: MailTransaction, file: FileInfo) -> list[dict[str, Any]]:
@@ -105,19 +100,14 @@ class DangerousFiles:
                 "rcpt_to": list(event.rcpt_to),
             }
         )
-        algo, ind = found
-        if ind is not None:
-            summary = (
-                f"{device} {verb} {name} {via}; its {algo.upper()} is on the malware hash list "
-                f"{ind.feed!r} (line {ind.line}){_family(ind)}. Do not open it: delete the mail, "
-                "and scan the device if it was opened."
-            )
-        else:
-            summary = (
-                f"{device} {verb} the EICAR anti-virus test file ({name}) {via}. It is harmless "
-                "by design and used to check that protection works; if nobody was testing, find "
-                "out who sent it."
-            )
+        summary = _summary(
+            found,
+            f"{device} {verb}",
+            name,
+            via,
+            "delete the mail, and scan the device if it was opened",
+            "who sent it",
+        )
         return [_alert(found, evidence, event.ts_ms, f, mac, summary, protocol)]
 
     def _smb(self, event: SmbTransaction, file: FileInfo) -> list[dict[str, Any]]:
@@ -136,19 +126,14 @@ class DangerousFiles:
         name = file.name or "a file"
         evidence = _evidence(file)
         evidence.update({"protocol": event.protocol, "share": event.share})
-        algo, ind = found
-        if ind is not None:
-            summary = (
-                f"{copied} {name} {where}; its {algo.upper()} is on the malware hash list "
-                f"{ind.feed!r} (line {ind.line}){_family(ind)}. Do not open it: delete it from "
-                "the share, and scan the devices that opened it."
-            )
-        else:
-            summary = (
-                f"{copied} the EICAR anti-virus test file ({name}) {where}. It is harmless by "
-                "design and used to check that protection works; if nobody was testing, find "
-                "out where it came from."
-            )
+        summary = _summary(
+            found,
+            copied,
+            name,
+            where,
+            "delete it from the share, and scan the devices that opened it",
+            "where it came from",
+        )
         return [_alert(found, evidence, event.ts_ms, f, mac, summary, "SMB")]
 
     def _listed(self, file: FileInfo) -> tuple[str, Indicator | None] | None:
@@ -175,6 +160,23 @@ def _evidence(file: FileInfo) -> dict[str, Any]:
         "complete": file.complete,
         "direction": file.direction,
     }
+
+
+def _summary(
+    found: tuple[str, Indicator | None], who_did: str, name: str, where: str, remedy: str, ask: str
+) -> str:
+    """The alert's sentence: a listed file (its hash, list and line, what to do) or the EICAR
+    test file (harmless, but find out `ask`)."""
+    algo, ind = found
+    if ind is not None:
+        return (
+            f"{who_did} {name} {where}; its {algo.upper()} is on the malware hash list "
+            f"{ind.feed!r} (line {ind.line}){_family(ind)}. Do not open it: {remedy}."
+        )
+    return (
+        f"{who_did} the EICAR anti-virus test file ({name}) {where}. It is harmless by design "
+        f"and used to check that protection works; if nobody was testing, find out {ask}."
+    )
 
 
 def _family(ind: Indicator) -> str:
